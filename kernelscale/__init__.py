@@ -1,0 +1,33 @@
+"""kernelscale: predict neural scaling exponents from infinite-width kernel spectra, without training."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import _compat as _compat  # neural-tangents on current JAX, float64: before anything touches JAX
+from .api import predict as predict
+from .architectures import Architecture as Architecture
+from .architectures import from_stax as from_stax
+from .architectures import parse_architecture as parse_architecture
+from .data import Dataset as Dataset
+from .data import dataset_from_arrays as dataset_from_arrays
+from .data import load_dataset as load_dataset
+from .errors import DataError as DataError
+from .errors import KernelError as KernelError
+from .errors import KernelscaleError as KernelscaleError
+from .errors import MemoryPlanError as MemoryPlanError
+from .errors import SpecError as SpecError
+from .fit import PowerLawFit as PowerLawFit
+from .fit import TailFit as TailFit
+from .fit import fit_power_law as fit_power_law
+from .fit import fit_tail_exponent as fit_tail_exponent
+from .kernels import KernelMatrix as KernelMatrix
+from .kernels import compute_kernel as compute_kernel
+from .kernels import plan_memory as plan_memory
+from .results import Prediction as Prediction
+from .spectrum import Spectrum as Spectrum
+from .spectrum import eigendecompose as eigendecompose
+from .spectrum import spectrum as spectrum
+
+try:
+    __version__ = version("kernelscale")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"

@@ -1,0 +1,153 @@
+"""Architectures: spec strings -> neural-tangents stax triples ``(init_fn, apply_fn, kernel_fn)``.
+
+Spec form ``NAME:key=value,...``; every key has a default. Names:
+
+============  =====================================================================================================
+``fc``        fully connected: ``depth`` hidden layers of ``width`` units, activation ``act``, then a linear readout
+``cnn``       ``depth`` 3x3 (``filter``) SAME convolutions with ``width`` channels, then Flatten and a linear readout
+``cnn-gap``   as ``cnn`` with global average pooling instead of Flatten (kernel cost grows with pixels squared)
+``resnet``    wide-ResNet style: a conv stem, ``depth`` residual blocks (act-conv-act-conv + identity shortcut)
+              with ``16*k`` channels (``k`` = widening factor), global average pooling, linear readout
+============  =====================================================================================================
+
+Common keys: ``act`` (relu, erf, gelu, leaky_relu, abs), ``w_std`` (weight std, default sqrt 2), ``b_std`` (bias
+std). Widths and the widening factor only matter for finite networks; the infinite-width kernels do not depend on
+them. A user's own stax triple is accepted through :func:`from_stax`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ._compat import stax
+from .errors import SpecError
+from .specs import format_spec, parse_spec
+
+ACTIVATIONS: dict[str, Callable[[], tuple]] = {
+    "relu": stax.Relu,
+    "erf": stax.Erf,
+    "gelu": stax.Gelu,
+    "leaky_relu": lambda: stax.LeakyRelu(0.1),
+    "abs": stax.Abs,
+}
+
+_COMMON = {"act": "relu", "w_std": math.sqrt(2.0), "b_std": 0.05}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "fc": {"depth": 3, "width": 512, **_COMMON},
+    "cnn": {"depth": 2, "width": 64, "filter": 3, **_COMMON},
+    "cnn-gap": {"depth": 2, "width": 64, "filter": 3, **_COMMON},
+    "resnet": {"depth": 2, "k": 4, **_COMMON},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """A network and its infinite-width kernels.
+
+    Attributes:
+      spec: canonical spec string (all options, sorted), or a user-given name for :func:`from_stax`.
+      init_fn, apply_fn, kernel_fn: the neural-tangents stax triple.
+      input_kind: ``"flat"`` (inputs of shape (n, features)) or ``"image"`` (inputs of shape (n, H, W, C)).
+      cacheable: whether ``spec`` determines the kernel (false for a user's stax triple without a stable name).
+    """
+
+    spec: str
+    init_fn: Callable
+    apply_fn: Callable
+    kernel_fn: Callable
+    input_kind: str = "flat"
+    cacheable: bool = True
+
+
+def _activation(name: str) -> tuple:
+    if name not in ACTIVATIONS:
+        raise SpecError(f"unknown activation act={name!r}; valid activations: {', '.join(sorted(ACTIVATIONS))}.")
+    return ACTIVATIONS[name]()
+
+
+def _check_positive(options: dict[str, Any], keys: tuple[str, ...], spec: str) -> None:
+    for key in keys:
+        if options[key] < 1:
+            raise SpecError(f"architecture spec {spec!r}: {key} must be >= 1, got {options[key]}.")
+    for key in ("w_std", "b_std"):
+        if not options[key] >= 0:
+            raise SpecError(f"architecture spec {spec!r}: {key} must be >= 0, got {options[key]}.")
+
+
+def _fc(o: dict[str, Any]) -> tuple:
+    layers = []
+    for _ in range(o["depth"]):
+        layers += [stax.Dense(o["width"], W_std=o["w_std"], b_std=o["b_std"]), _activation(o["act"])]
+    return stax.serial(*layers, stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+
+
+def _conv_stack(o: dict[str, Any]) -> list:
+    layers = []
+    for _ in range(o["depth"]):
+        conv = stax.Conv(o["width"], (o["filter"], o["filter"]), padding="SAME", W_std=o["w_std"], b_std=o["b_std"])
+        layers += [conv, _activation(o["act"])]
+    return layers
+
+
+def _cnn(o: dict[str, Any]) -> tuple:
+    return stax.serial(*_conv_stack(o), stax.Flatten(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+
+
+def _cnn_gap(o: dict[str, Any]) -> tuple:
+    return stax.serial(*_conv_stack(o), stax.GlobalAvgPool(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+
+
+def _resnet(o: dict[str, Any]) -> tuple:
+    channels = 16 * o["k"]
+
+    def conv():
+        return stax.Conv(channels, (3, 3), padding="SAME", W_std=o["w_std"], b_std=o["b_std"])
+
+    def block():
+        main = stax.serial(_activation(o["act"]), conv(), _activation(o["act"]), conv())
+        return stax.serial(stax.FanOut(2), stax.parallel(main, stax.Identity()), stax.FanInSum())
+
+    blocks = [block() for _ in range(o["depth"])]
+    return stax.serial(
+        conv(), *blocks, _activation(o["act"]), stax.GlobalAvgPool(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"])
+    )
+
+
+_BUILDERS = {"fc": (_fc, "flat", ("depth", "width")), "cnn": (_cnn, "image", ("depth", "width", "filter")),
+             "cnn-gap": (_cnn_gap, "image", ("depth", "width", "filter")), "resnet": (_resnet, "image", ("depth", "k"))}
+
+
+def parse_architecture(spec: str) -> Architecture:
+    """Build an :class:`Architecture` from a spec string such as ``"fc:depth=3,act=relu,w_std=1.41,b_std=0.05"``."""
+    name, options = parse_spec(spec, SCHEMAS, what="architecture")
+    builder, input_kind, positive_keys = _BUILDERS[name]
+    _check_positive(options, positive_keys, spec)
+    _activation(options["act"])
+    init_fn, apply_fn, kernel_fn = builder(options)
+    return Architecture(format_spec(name, options), init_fn, apply_fn, kernel_fn, input_kind)
+
+
+def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat") -> Architecture:
+    """Wrap a user's neural-tangents stax triple ``(init_fn, apply_fn, kernel_fn)``.
+
+    Give a ``name`` that identifies the network uniquely to let kernelscale cache its kernels on disk.
+    """
+    if not (isinstance(triple, tuple) and len(triple) == 3 and all(callable(f) for f in triple)):
+        raise SpecError("from_stax expects the (init_fn, apply_fn, kernel_fn) triple returned by stax.serial(...).")
+    if input_kind not in ("flat", "image"):
+        raise SpecError(f"input_kind must be 'flat' or 'image', got {input_kind!r}.")
+    return Architecture(f"stax:{name or 'custom'}", *triple, input_kind=input_kind, cacheable=name is not None)
+
+
+def as_architecture(arch: str | Architecture | tuple) -> Architecture:
+    """Accept a spec string, an :class:`Architecture`, or a stax triple."""
+    if isinstance(arch, Architecture):
+        return arch
+    if isinstance(arch, str):
+        return parse_architecture(arch)
+    if isinstance(arch, tuple):
+        return from_stax(arch)
+    raise SpecError(f"arch must be a spec string, an Architecture or a stax triple; got {type(arch).__name__}.")

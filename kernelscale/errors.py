@@ -1,0 +1,24 @@
+"""Exceptions raised by kernelscale. Each message says what was wrong and what to do."""
+
+from __future__ import annotations
+
+
+class KernelscaleError(Exception):
+    """Base class: every error kernelscale raises on purpose derives from it."""
+
+
+class SpecError(KernelscaleError, ValueError):
+    """A malformed or unknown architecture or data spec string."""
+
+
+class DataError(KernelscaleError, ValueError):
+    """Missing, malformed or non-finite data, or a sample size the dataset cannot supply."""
+
+
+class KernelError(KernelscaleError, ValueError):
+    """A kernel matrix that is not finite, not symmetric or not positive semi-definite."""
+
+
+class MemoryPlanError(KernelscaleError, MemoryError):
+    """The requested computation will not fit in the memory available; raised before allocating."""
+

@@ -1,0 +1,229 @@
+"""Power-law fits of spectra: a finite-n-corrected tail estimator with an automatic window and honest uncertainty.
+
+Why tails, and why half-samples (THEORY.md section 4b). Point-wise fits of ``log lambda_i`` against ``log i`` are
+biased by the staircase of degenerate eigenvalues and by the finite sample. kernelscale fits tail sums instead:
+
+    T(i) = sum_{j > i} lambda_j  ~  i^-(b - 1)          (lambda_i ~ i^-b, so the tail exponent is alpha_K = b - 1)
+
+computed as ``sum(all) - cumsum``: the sum of all eigenvalues of K/n is trace(K)/n, an unbiased estimate of the
+operator's trace, so the tail includes the operator's eigenvalues beyond n. The top-i sum of the sample spectrum is
+biased upward by a term that falls as 1/n (checked against the exact Funk-Hecke spectrum of the sphere); the
+Richardson extrapolation
+
+    T_R(i) = 2 T_n(i) - T_{n/2}(i)                      (T_{n/2}: the same on a random half of the sample)
+
+removes it. On the sphere (d = 3, 4, n = 4000) ``T_R`` matches the operator's tail to about 1% up to i ~ n/6.
+
+The same estimator gives the target decay: with ``v_i^2 ~ i^-a`` the target tail ``sum_{j>i} v_j^2`` has exponent
+``a - 1`` (the total is exactly ||y||^2 / n).
+
+Window and uncertainty (:func:`fit_tail_exponent`):
+  * usable range: indices where ``T_R > 0``, the correction ``(T_R - T_n)/T_R`` stays below MAX_CORRECTION, and the
+    tail is above the round-off floor; ``i_max`` is the end of that range;
+  * top-window slope: least-squares slope of ``log T_R`` on ``log i`` (log-spaced points) over
+    ``[i_max / WINDOW_RATIO, i_max]``, the part of the spectrum closest to the asymptote that is still reliable;
+  * drift: that slope minus the slope over the previous window ``[i_max / 16, i_max / 4]``. Local exponents of
+    finite spectra converge slowly (on the sphere they still move at i ~ n/4 for d >= 4); the estimate is the
+    top-window slope plus one drift (the limit if the drift halves every two octaves);
+  * uncertainty, all added to the interval (never narrowed):
+    window sensitivity (the range of slopes of all windows of ratio 4 to 16 ending in the top octave),
+    resampling (the spread of the estimate over the individual half-samples),
+    and convergence (the interval holds both the top-window slope, as if converged, and the slope plus
+    DRIFT_FACTOR drifts, as if the drift shrank only by a third every two octaves).
+  * status: ``"ok"``; ``"not_converged"`` (drift or window spread above CONVERGED_TOLERANCE: the interval is wide
+    on purpose); ``"too_few_eigenvalues"``; ``"not_power_law"`` (local exponents over the usable range differ by
+    more than a factor NOT_POWER_LAW_RATIO, or are not positive). A failed fit has ``exponent = None`` and a
+    message saying what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+MAX_CORRECTION = 0.3  # largest relative Richardson correction (T_R - T_n) / T_R trusted
+WINDOW_RATIO = 4.0  # a window spans at least a factor 4 in index
+GRID_STEPS_PER_OCTAVE = 4  # log-spaced evaluation points
+MIN_INDEX = 4  # the first few modes (constant, low degrees) are never asymptotic
+CONVERGED_TOLERANCE = 0.05
+NOT_POWER_LAW_RATIO = 3.0
+FLOOR_FACTOR = 10.0
+DRIFT_FACTOR = 2.0  # the interval reaches the limit of a drift that shrinks by only 1/3 every two octaves  # the tail must exceed FLOOR_FACTOR * n * (eigenvalue noise floor)
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerLawFit:
+    """Least-squares fit ``y = prefactor * x^-exponent`` in log-log space over the given points."""
+
+    exponent: float
+    prefactor: float
+    r2: float
+
+
+@dataclasses.dataclass(frozen=True)
+class TailFit:
+    """Result of :func:`fit_tail_exponent`.
+
+    Attributes:
+      exponent: tail exponent (alpha_K for eigenvalues, a - 1 for target powers), or None if the fit failed.
+      ci: (low, high) interval, or None.
+      window: (first, last) 1-based indices of the fit window, or None.
+      usable: (first, last) usable index range (MIN_INDEX .. i_max).
+      status: "ok", "not_converged", "too_few_eigenvalues" or "not_power_law".
+      message: what the status means for this spectrum and what to do.
+      local_indices, local_exponents: centres (geometric) and slopes of consecutive windows of ratio 4: the
+        diagnostic "does the local exponent settle?".
+      prefactor: C in T(i) ~ C i^-exponent over the window (for plotting), or None.
+      drift, window_spread, resample_spread: the uncertainty components.
+    """
+
+    exponent: float | None
+    ci: tuple[float, float] | None
+    window: tuple[int, int] | None
+    usable: tuple[int, int] | None
+    status: str
+    message: str
+    local_indices: tuple[float, ...] = ()
+    local_exponents: tuple[float, ...] = ()
+    prefactor: float | None = None
+    drift: float = 0.0
+    window_spread: float = 0.0
+    resample_spread: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exponent is not None
+
+
+def fit_power_law(x: np.ndarray, y: np.ndarray) -> PowerLawFit:
+    """Fit ``y ~ prefactor * x^-exponent`` by least squares on ``log y`` against ``log x``; x, y positive (m,)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError(f"x and y must be 1-D arrays of equal length >= 2; got shapes {x.shape} and {y.shape}.")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("a power-law fit needs positive x and y.")
+    lx, ly = np.log(x), np.log(y)
+    slope, intercept = np.polyfit(lx, ly, 1)
+    residual = ly - (slope * lx + intercept)
+    total = np.sum((ly - ly.mean()) ** 2)
+    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
+    return PowerLawFit(exponent=float(-slope), prefactor=float(np.exp(intercept)), r2=float(r2))
+
+
+def tail_sums(values: np.ndarray) -> np.ndarray:
+    """``T[i - 1] = sum_{j > i} values_j`` for i = 1..m (1-based i), computed as ``sum - cumsum``; shape (m,)."""
+    values = np.asarray(values, dtype=np.float64)
+    return values.sum() - np.cumsum(values)
+
+
+def richardson_tail(values: np.ndarray, half_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Finite-n-corrected tails on indices 1..n//2.
+
+    Args:
+      values: (n,) eigenvalues of K/n (or target powers).
+      half_values: (h, n // 2) the same on h half-samples.
+    Returns:
+      ``(T_R, T_n, T_R_each)``: the corrected tail ``2 T_n - mean_h T_half`` (m,), the uncorrected tail (m,), and the
+      corrected tail with each half-sample alone (h, m); m = n // 2.
+    """
+    m = half_values.shape[1]
+    t_full = tail_sums(values)[:m]
+    t_halves = np.array([tail_sums(h) for h in half_values])
+    return 2 * t_full - t_halves.mean(axis=0), t_full, 2 * t_full - t_halves
+
+
+def _grid(first: int, last: int) -> np.ndarray:
+    steps = max(2, int(np.ceil(np.log2(last / first) * GRID_STEPS_PER_OCTAVE)) + 1)
+    return np.unique(np.round(np.geomspace(first, last, steps)).astype(int))
+
+
+def _slope(tail: np.ndarray, first: int, last: int) -> tuple[float, float]:
+    """Tail exponent and prefactor over [first, last] (1-based), on log-spaced points."""
+    points = _grid(first, last)
+    fit = fit_power_law(points.astype(float), tail[points - 1])
+    return fit.exponent, fit.prefactor
+
+
+def _failed(status: str, message: str, usable=None) -> TailFit:
+    return TailFit(exponent=None, ci=None, window=None, usable=usable, status=status, message=message)
+
+
+def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float) -> int:
+    """Largest i such that every index up to i has a positive, above-floor tail and a trusted correction."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correction = np.where(tail > 0, (tail - uncorrected) / tail, np.inf)
+    good = (tail > tail_floor) & (uncorrected > tail_floor) & (np.abs(correction) <= MAX_CORRECTION)
+    bad = np.flatnonzero(~good[MIN_INDEX - 1 :])
+    return int(MIN_INDEX - 1 + bad[0]) if len(bad) else len(tail)
+
+
+def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floor: float = 0.0,
+                      what: str = "eigenvalues") -> TailFit:
+    """Fit ``sum_{j>i} values_j ~ C i^-exponent`` with an automatic window and an interval (see module docstring).
+
+    Args:
+      values: (n,) descending eigenvalues of K/n, or target powers in the same eigen-order.
+      half_values: (h, n // 2) the same on h >= 1 half-samples.
+      noise_floor: eigenvalue round-off floor (:func:`kernelscale.spectrum.noise_floor`).
+      what: name used in messages.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
+    n = len(values)
+    if half_values.shape[0] < 1 or half_values.shape[1] != n // 2:
+        raise ValueError(f"half_values must have shape (h >= 1, {n // 2}); got {half_values.shape}.")
+    tail, uncorrected, each = richardson_tail(values, half_values)
+    i_max = usable_range(tail, uncorrected, tail_floor=FLOOR_FACTOR * n * noise_floor)
+    need = int(np.ceil(MIN_INDEX * WINDOW_RATIO**2))
+    if i_max < need:
+        return _failed("too_few_eigenvalues",
+                       f"only indices up to {i_max} of the {what} tail are above the noise floor and reliable at "
+                       f"n={n}; a fit with an uncertainty needs at least {need}. Increase n, or use float64 "
+                       "kernels.", usable=(MIN_INDEX, i_max))
+    # Local exponents over consecutive windows of ratio WINDOW_RATIO (the "does it settle?" diagnostic).
+    edges = _grid(MIN_INDEX, i_max)
+    step = int(np.log2(WINDOW_RATIO) * GRID_STEPS_PER_OCTAVE)
+    local = [(np.sqrt(edges[k] * edges[k + step]), _slope(tail, edges[k], edges[k + step])[0])
+             for k in range(0, len(edges) - step, max(1, step // 2))]
+    local_indices = tuple(float(c) for c, _ in local)
+    local_exponents = tuple(float(s) for _, s in local)
+    slopes = np.array(local_exponents)
+    if np.any(slopes <= 0.01) or slopes.max() > NOT_POWER_LAW_RATIO * slopes.min():
+        return TailFit(
+            exponent=None, ci=None, window=None, usable=(MIN_INDEX, i_max), status="not_power_law",
+            message=(f"the {what} tail is not a power law over indices {MIN_INDEX}..{i_max}: its local exponent "
+                     f"ranges from {slopes.min():.3g} to {slopes.max():.3g} (a power law keeps it constant). "
+                     "No exponent is reported; see the local exponents and the spectrum plot."),
+            local_indices=local_indices, local_exponents=local_exponents)
+    first = max(MIN_INDEX, int(round(i_max / WINDOW_RATIO)))
+    exponent, prefactor = _slope(tail, first, i_max)
+    # Window sensitivity: windows of ratio 4..16 whose upper end lies in the top octave.
+    window_slopes = [exponent]
+    for last in _grid(max(first, i_max // 2), i_max):
+        for ratio in (WINDOW_RATIO, 2 * WINDOW_RATIO, 4 * WINDOW_RATIO):
+            lo = int(round(last / ratio))
+            if lo >= MIN_INDEX:
+                window_slopes.append(_slope(tail, lo, last)[0])
+    resampled = [_slope(t, first, i_max)[0] for t in each if np.all(t[first - 1 : i_max] > 0)]
+    resample_spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
+    previous_first = int(round(first / WINDOW_RATIO))
+    drift = exponent - _slope(tail, previous_first, first)[0] if previous_first >= MIN_INDEX else 0.0
+    top_window_exponent = exponent
+    exponent = top_window_exponent + drift  # the limit if the drift halves every two octaves
+    plausible = [*window_slopes, exponent, top_window_exponent + DRIFT_FACTOR * drift]
+    low = min(plausible) - resample_spread
+    high = max(plausible) + resample_spread
+    window_spread = float(max(window_slopes) - min(window_slopes))
+    converged = abs(drift) <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
+    status = "ok" if converged else "not_converged"
+    message = (f"{what}: tail exponent {exponent:.3f} over indices {first}..{i_max} (of {n}; "
+               f"{top_window_exponent:.3f} on the window itself, extrapolated by the drift); "
+               f"window spread {window_spread:.3f}, resampling {resample_spread:.3f}, drift {drift:+.3f}.")
+    if not converged:
+        message += (" The local exponent is still moving at the largest reliable index: the asymptote is not "
+                    "reached at this n, and the interval is widened in the direction of the drift. Increase n.")
+    return TailFit(exponent=float(exponent), ci=(float(low), float(high)), window=(first, i_max),
+                   usable=(MIN_INDEX, i_max), status=status, message=message, local_indices=local_indices,
+                   local_exponents=local_exponents, prefactor=float(prefactor), drift=float(drift),
+                   window_spread=window_spread, resample_spread=resample_spread)

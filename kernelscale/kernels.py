@@ -1,0 +1,241 @@
+"""NNGP / NTK Gram matrices: a memory plan first, then batched float64 blocks on a JAX device, cached on disk.
+
+``compute_kernel(arch, x, kind="ntk")`` returns a :class:`KernelMatrix` holding the (n, n) Gram matrix
+``K[i, j] = k(x_i, x_j)`` of the architecture's infinite-width kernel. The matrix is computed in square blocks of
+``batch_size`` points (only blocks on or above the diagonal; the rest by symmetry), in float64 with the highest
+matmul precision (on GPUs float32 would silently use TF32, a noise floor near 1e-3 of the top eigenvalue).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ._compat import nt
+from .architectures import Architecture, as_architecture
+from .errors import DataError, KernelError, MemoryPlanError
+
+KINDS = ("ntk", "nngp")
+_BYTES = 8  # float64
+# Kernel intermediates per pair of points, in float64 numbers: a fully connected kernel keeps a few scalars per
+# pair; convolutional kernels keep one per pixel (Flatten readout) or per pixel pair (global average pooling).
+_INTERMEDIATES = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelMatrix:
+    """A Gram matrix and where it came from.
+
+    Attributes:
+      matrix: (n, n) float64, symmetric.
+      kind: ``"ntk"`` or ``"nngp"``.
+      arch: the architecture's spec string.
+      device: the JAX device that computed it (``"cpu"``, ``"gpu"``...), or ``"cache"``.
+      seconds: wall time of the computation (or of the cache read).
+      from_cache: whether it was read from the on-disk cache.
+    """
+
+    matrix: np.ndarray
+    kind: str
+    arch: str
+    device: str
+    seconds: float
+    from_cache: bool = False
+
+    @property
+    def n(self) -> int:
+        return int(self.matrix.shape[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryPlan:
+    """Bytes needed before anything is allocated: the matrix, its eigendecomposition and one kernel block."""
+
+    n: int
+    batch_size: int
+    matrix_bytes: int
+    eigh_bytes: int
+    block_bytes: int
+    host_available: int
+    device_available: int
+
+    @property
+    def host_needed(self) -> int:
+        return self.matrix_bytes + self.eigh_bytes
+
+    def max_n(self) -> int:
+        """Largest n whose matrix and eigendecomposition (about 4 n^2 float64 numbers) fit in host memory."""
+        return int(np.sqrt(self.host_available / (4 * _BYTES)))
+
+
+def cache_dir() -> Path:
+    """Folder for cached kernels: ``$KERNELSCALE_CACHE`` or ``~/.cache/kernelscale``."""
+    return Path(os.environ.get("KERNELSCALE_CACHE", Path.home() / ".cache" / "kernelscale"))
+
+
+def available_host_memory() -> int:
+    """Bytes of host memory available now (``MemAvailable`` of /proc/meminfo; else physical pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def available_device_memory(device: jax.Device) -> int:
+    """Free bytes on a JAX device; host memory for CPU devices (which report no memory statistics)."""
+    stats = device.memory_stats() if device.platform != "cpu" else None
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+    return available_host_memory()
+
+
+def _pair_numbers(x: np.ndarray, arch: Architecture) -> int:
+    """float64 numbers one pair of points costs inside the kernel computation."""
+    if x.ndim == 4 and arch.input_kind == "image":
+        pixels = x.shape[1] * x.shape[2]
+        pooled = "GlobalAvgPool" in arch.spec or arch.spec.startswith(("cnn-gap", "resnet"))
+        return _INTERMEDIATES * (pixels * pixels if pooled else pixels)
+    return _INTERMEDIATES
+
+
+def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_size: int | None = None,
+                host_available: int | None = None) -> MemoryPlan:
+    """Plan the computation before allocating; raises MemoryPlanError (with the largest n that fits) if it won't.
+
+    The host must hold the matrix (n^2 float64) and the eigendecomposition's eigenvectors and workspace
+    (about 3 n^2 more); a device must hold one block of ``batch_size^2`` pairs' intermediates. The block size is
+    chosen to use at most a quarter of the device's free memory unless given.
+    """
+    n = len(x)
+    host_available = available_host_memory() if host_available is None else host_available
+    device_available = available_device_memory(device)
+    per_pair = _pair_numbers(x, arch) * _BYTES
+    if batch_size is None:
+        batch_size = int(np.sqrt(device_available / 4 / per_pair))
+        batch_size = max(1, min(n, batch_size, 2048))
+    plan = MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=n * n * _BYTES, eigh_bytes=3 * n * n * _BYTES,
+                      block_bytes=batch_size * batch_size * per_pair, host_available=host_available,
+                      device_available=device_available)
+    if plan.host_needed > host_available:
+        raise MemoryPlanError(
+            f"n={n} needs {plan.host_needed / 2**30:.1f} GiB of host memory for the kernel matrix and its "
+            f"eigendecomposition, but {host_available / 2**30:.1f} GiB are available. Use n <= {plan.max_n()} "
+            "on this machine.")
+    if plan.block_bytes > device_available:
+        raise MemoryPlanError(
+            f"one kernel block of batch_size={batch_size} needs {plan.block_bytes / 2**30:.2f} GiB on {device}, "
+            f"but {device_available / 2**30:.2f} GiB are free; pass a smaller batch_size.")
+    return plan
+
+
+def select_device(device: str | None) -> jax.Device:
+    """``None`` -> JAX's default device; ``"cpu"`` / ``"gpu"`` -> the first device of that platform."""
+    if device is None:
+        return jax.devices()[0]
+    if device not in ("cpu", "gpu"):
+        raise DataError(f"device must be 'cpu' or 'gpu', got {device!r}.")
+    try:
+        return jax.devices(device)[0]
+    except RuntimeError:
+        raise KernelError(f"device={device!r} was requested but JAX sees no {device.upper()} "
+                          f"(available: {', '.join(sorted({d.platform for d in jax.devices()}))}). "
+                          "Install JAX with CUDA support, or use --device cpu.") from None
+
+
+def cache_key(arch: Architecture, x: np.ndarray, kind: str) -> str:
+    """SHA-256 of everything that determines the matrix: spec, kind, inputs, dtype and library versions."""
+    digest = hashlib.sha256()
+    for part in (arch.spec, kind, str(x.shape), str(x.dtype), nt.__version__, jax.__version__, "float64", "v1"):
+        digest.update(part.encode() + b"\0")
+    digest.update(np.ascontiguousarray(x).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def save_atomically(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` (.npy) through a temporary file in the same folder: no partial file is left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _blocks(n: int, batch_size: int) -> list[tuple[slice, slice]]:
+    starts = range(0, n, batch_size)
+    return [(slice(i, min(i + batch_size, n)), slice(j, min(j + batch_size, n)))
+            for i in starts for j in starts if j >= i]
+
+
+def compute_kernel(
+    arch: str | Architecture | tuple,
+    x: np.ndarray,
+    *,
+    kind: str = "ntk",
+    device: str | None = None,
+    batch_size: int | None = None,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> KernelMatrix:
+    """The (n, n) float64 Gram matrix of the architecture's infinite-width ``kind`` kernel on inputs ``x``.
+
+    Args:
+      arch: spec string, :class:`Architecture` or stax triple.
+      x: inputs, shape (n, F) for fully connected or (n, H, W, C) for convolutional architectures.
+      kind: ``"ntk"`` or ``"nngp"``.
+      device: ``"cpu"``, ``"gpu"`` or None (JAX's default device).
+      batch_size: points per block; chosen from the memory plan when None.
+      use_cache: read and write the on-disk cache (:func:`cache_dir`).
+      progress: called as ``progress(blocks_done, blocks_total)``.
+    """
+    arch = as_architecture(arch)
+    if kind not in KINDS:
+        raise KernelError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim < 2 or len(x) < 2:
+        raise DataError(f"x must have shape (n >= 2, ...); got {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        raise DataError("x contains NaN or infinite values; clean or drop those points.")
+    start = time.perf_counter()
+    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy" if use_cache and arch.cacheable else None
+    if path is not None and path.is_file():
+        try:
+            matrix = np.load(path)
+            if matrix.shape == (len(x), len(x)):
+                return KernelMatrix(matrix, kind, arch.spec, "cache", time.perf_counter() - start, from_cache=True)
+        except (OSError, ValueError):
+            pass  # an unreadable cache entry is recomputed and overwritten
+    jax_device = select_device(device)
+    plan = plan_memory(arch, x, device=jax_device, batch_size=batch_size)
+    kernel_fn = jax.jit(arch.kernel_fn, static_argnames="get")
+    matrix = np.empty((len(x), len(x)), dtype=np.float64)
+    blocks = _blocks(len(x), plan.batch_size)
+    with jax.default_device(jax_device):
+        for done, (rows, cols) in enumerate(blocks, start=1):
+            block = np.asarray(kernel_fn(x[rows], x[cols], get=kind), dtype=np.float64)
+            matrix[rows, cols] = block
+            matrix[cols, rows] = block.T
+            if progress is not None:
+                progress(done, len(blocks))
+    if not np.all(np.isfinite(matrix)):
+        raise KernelError(f"the {kind} kernel of {arch.spec} has NaN or infinite entries on these inputs; "
+                          "check the inputs' scale and the architecture's w_std / b_std.")
+    seconds = time.perf_counter() - start
+    if path is not None:
+        save_atomically(path, matrix)
+    return KernelMatrix(matrix, kind, arch.spec, jax_device.platform, seconds)

@@ -1,0 +1,149 @@
+"""Eigendecomposition of K/n, PSD and noise-floor checks, target powers, and half-sample spectra.
+
+Conventions (THEORY.md section 2): eigenvalues ``lambda_i`` of ``K/n`` sorted descending estimate the kernel
+operator's eigenvalues; target powers ``v_i^2 = sum_c <y_c, u_i>^2 / n`` (u_i unit eigenvectors, summed over
+output columns c) estimate the target's weight on each eigen-direction. ``sum_i lambda_i = trace(K)/n`` and
+``sum_i v_i^2 = ||y||^2 / n`` hold exactly, which the tail estimator of :mod:`kernelscale.fit` relies on.
+
+Half-sample spectra (the same quantities on disjoint random halves of the sample) let the fit remove the leading
+finite-n bias of the tail sums by Richardson extrapolation; see :func:`kernelscale.fit.richardson_tail`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .errors import KernelError
+
+# Precision-aware thresholds, relative to the top eigenvalue (as scikit-learn's _check_psd_eigenvalues does):
+# eigenvalues below n * eps * lambda_max are indistinguishable from zero (the backward error of eigh);
+# an eigenvalue below -NEGATIVE_FACTOR times that floor means the matrix is not PSD.
+NEGATIVE_FACTOR = 100.0
+
+
+def noise_floor(lambda_max: float, n: int, dtype=np.float64) -> float:
+    """Eigenvalues of an (n, n) matrix below ``n * eps(dtype) * lambda_max`` are round-off, not signal."""
+    return float(n * np.finfo(dtype).eps * max(lambda_max, 0.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class Spectrum:
+    """Spectrum of K/n and the target's powers, with half-sample spectra for finite-n corrections.
+
+    Attributes:
+      eigenvalues: (n,) eigenvalues of K/n, descending.
+      target_powers: (n,) v_i^2, or None when there is no target.
+      half_eigenvalues: (h, n // 2) eigenvalues of K_half / (n // 2) on h disjoint random halves.
+      half_target_powers: (h, n // 2) or None.
+      trace: trace(K)/n = sum of eigenvalues (the operator's trace estimate).
+      target_norm: ||y||^2 / n = sum of target powers (0.0 when no target).
+      noise_floor: eigenvalues below it are numerically zero.
+      n: sample size.
+    """
+
+    eigenvalues: np.ndarray
+    target_powers: np.ndarray | None
+    half_eigenvalues: np.ndarray
+    half_target_powers: np.ndarray | None
+    trace: float
+    target_norm: float
+    noise_floor: float
+    n: int
+
+    @property
+    def n_above_floor(self) -> int:
+        return int(np.sum(self.eigenvalues > self.noise_floor))
+
+
+def _check_matrix(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
+        raise KernelError(f"the kernel must be a square (n, n) matrix with n >= 2; got shape {matrix.shape}.")
+    if not np.all(np.isfinite(matrix)):
+        raise KernelError("the kernel matrix has NaN or infinite entries; recompute it in float64.")
+    scale = np.max(np.abs(matrix))
+    asymmetry = np.max(np.abs(matrix - matrix.T))
+    if asymmetry > 1e-8 * max(scale, 1e-300):
+        raise KernelError(f"the kernel matrix is not symmetric (max |K - K^T| = {asymmetry:.3g}, "
+                          f"max |K| = {scale:.3g}); a valid kernel gives K[i, j] == K[j, i].")
+    return matrix
+
+
+def eigendecompose(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-pairs of K/n: ``(eigenvalues (n,) descending, eigenvectors (n, n) in columns)``.
+
+    Raises KernelError if K is not symmetric, not finite, or has an eigenvalue below
+    ``-NEGATIVE_FACTOR * noise_floor`` (not positive semi-definite). Round-off negatives are kept as they are.
+    """
+    matrix = _check_matrix(matrix)
+    n = matrix.shape[0]
+    eigenvalues, eigenvectors = np.linalg.eigh(matrix / n)
+    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+    floor = noise_floor(eigenvalues[0], n)
+    if eigenvalues[0] <= 0 or eigenvalues[-1] < -NEGATIVE_FACTOR * floor:
+        raise KernelError(
+            f"the kernel matrix is not positive semi-definite: smallest eigenvalue of K/n is {eigenvalues[-1]:.3g}, "
+            f"largest {eigenvalues[0]:.3g} (round-off allows down to {-NEGATIVE_FACTOR * floor:.3g}). "
+            "A kernel from neural-tangents in float64 is PSD; check that the matrix was not computed in float32 "
+            "or modified.")
+    return eigenvalues, eigenvectors
+
+
+def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Target powers ``v_i^2 = sum_c <y_c, u_i>^2 / n``; eigenvectors (n, n) in columns, y (n,) or (n, c)."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    if len(y) != eigenvectors.shape[0]:
+        raise KernelError(f"y has {len(y)} rows but the kernel is {eigenvectors.shape[0]} x {eigenvectors.shape[0]}.")
+    projections = eigenvectors.T @ y
+    return np.sum(projections**2, axis=1) / len(y)
+
+
+def spectrum(
+    matrix: np.ndarray,
+    y: np.ndarray | None = None,
+    *,
+    n_halves: int = 2,
+    seed: int = 0,
+    decomposition: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Spectrum:
+    """Eigenvalues of K/n, target powers, and the same on ``n_halves`` disjoint random halves of the sample.
+
+    Args:
+      matrix: (n, n) kernel Gram matrix.
+      y: (n,) or (n, c) targets, or None.
+      n_halves: number of random half-samples (disjoint in pairs); 0 disables the finite-n correction.
+      seed: seed of the random halves.
+      decomposition: ``eigendecompose(matrix)`` when the caller already has it (avoids a second eigh).
+    """
+    matrix = _check_matrix(matrix)
+    n = matrix.shape[0]
+    eigenvalues, eigenvectors = decomposition if decomposition is not None else eigendecompose(matrix)
+    powers = None if y is None else project_target(eigenvectors, y)
+    half = n // 2
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
+    half_values, half_powers = [], []
+    permutation = rng.permutation(n)
+    for h in range(n_halves):
+        if h % 2 == 0 and h > 0:
+            permutation = rng.permutation(n)
+        index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
+        sub = matrix[np.ix_(index, index)]
+        if y is None:
+            values = np.linalg.eigvalsh(sub / half)[::-1]
+        else:
+            values, vectors = np.linalg.eigh(sub / half)
+            values, vectors = values[::-1], vectors[:, ::-1]
+            half_powers.append(project_target(vectors, np.asarray(y).reshape(n, -1)[index]))
+        half_values.append(values)
+    return Spectrum(
+        eigenvalues=eigenvalues,
+        target_powers=powers,
+        half_eigenvalues=np.array(half_values).reshape(n_halves, half),
+        half_target_powers=np.array(half_powers).reshape(n_halves, half) if y is not None else None,
+        trace=float(np.trace(matrix) / n),
+        target_norm=0.0 if y is None else float(np.sum(np.asarray(y, dtype=np.float64) ** 2) / n),
+        noise_floor=noise_floor(eigenvalues[0], n),
+        n=n,
+    )

@@ -100,7 +100,8 @@ def predict(
                                    what="eigenvalue")
     target_fit = None
     if y is not None:
-        target_fit = fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target")
+        target_fit = fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target",
+                                       extrapolate=False)
     basis, recommendation = _recommend(kernel_fit, target_fit, y is not None)
 
     alpha_K, alpha_K_ci = kernel_fit.exponent, kernel_fit.ci

@@ -27,7 +27,8 @@ Window and uncertainty (:func:`fit_tail_exponent`):
     top-window slope plus one drift (the limit if the drift halves every two octaves);
   * uncertainty, all added to the interval (never narrowed):
     window sensitivity (the range of slopes of all windows of ratio 4 to 16 ending in the top octave),
-    resampling (the spread of the estimate over the individual half-samples),
+    resampling (the larger of: the spread of the estimate over the individual half-samples, and the standard
+    deviation of the half-samples' own slopes, which are independent draws),
     and convergence (the interval holds both the top-window slope, as if converged, and the slope plus
     DRIFT_FACTOR drifts, as if the drift shrank only by a third every two octaves).
   * status: ``"ok"``; ``"not_converged"`` (drift or window spread above CONVERGED_TOLERANCE: the interval is wide
@@ -159,7 +160,7 @@ def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float
 
 
 def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floor: float = 0.0,
-                      what: str = "eigenvalues") -> TailFit:
+                      what: str = "eigenvalues", extrapolate: bool = True) -> TailFit:
     """Fit ``sum_{j>i} values_j ~ C i^-exponent`` with an automatic window and an interval (see module docstring).
 
     Args:
@@ -167,6 +168,9 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
       half_values: (h, n // 2) the same on h >= 1 half-samples.
       noise_floor: eigenvalue round-off floor (:func:`kernelscale.spectrum.noise_floor`).
       what: name used in messages.
+      extrapolate: add the drift to the top-window slope (for smooth spectra). Target powers of one draw of
+        labels are noisy (chi-squared per index), their drift is mostly noise: fit them with False; the drift
+        then only widens the interval.
     """
     values = np.asarray(values, dtype=np.float64)
     half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
@@ -207,10 +211,16 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
                 window_slopes.append(_slope(tail, lo, last)[0])
     resampled = [_slope(t, first, i_max)[0] for t in each if np.all(t[first - 1 : i_max] > 0)]
     resample_spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
+    if len(half_values) >= 2:
+        # the half-samples are independent draws: the spread of their own slopes measures sampling noise
+        half_slopes = [_slope(tail_sums(h), first, i_max)[0] for h in half_values
+                       if np.all(tail_sums(h)[first - 1 : i_max] > 0)]
+        if len(half_slopes) >= 2:
+            resample_spread = max(resample_spread, float(np.std(half_slopes, ddof=1)))
     previous_first = int(round(first / WINDOW_RATIO))
     drift = exponent - _slope(tail, previous_first, first)[0] if previous_first >= MIN_INDEX else 0.0
     top_window_exponent = exponent
-    exponent = top_window_exponent + drift  # the limit if the drift halves every two octaves
+    exponent = top_window_exponent + drift if extrapolate else top_window_exponent
     plausible = [*window_slopes, exponent, top_window_exponent + DRIFT_FACTOR * drift]
     low = min(plausible) - resample_spread
     high = max(plausible) + resample_spread
@@ -218,7 +228,7 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
     converged = abs(drift) <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
     status = "ok" if converged else "not_converged"
     message = (f"{what}: tail exponent {exponent:.3f} over indices {first}..{i_max} (of {n}; "
-               f"{top_window_exponent:.3f} on the window itself, extrapolated by the drift); "
+               f"{top_window_exponent:.3f} on the window itself{', extrapolated by the drift' if extrapolate else ''}); "
                f"window spread {window_spread:.3f}, resampling {resample_spread:.3f}, drift {drift:+.3f}.")
     if not converged:
         message += (" The local exponent is still moving at the largest reliable index: the asymptote is not "

@@ -28,6 +28,9 @@ _BYTES = 8  # float64
 # Kernel intermediates per pair of points, in float64 numbers: a fully connected kernel keeps a few scalars per
 # pair; convolutional kernels keep one per pixel (Flatten readout) or per pixel pair (global average pooling).
 _INTERMEDIATES = 16
+# XLA's CPU convolutions crashed (segfault) on resnet blocks of 24 x 24 digits (2.4M pair-pixel-pairs) and ran on
+# 12 x 12 (0.6M): automatic blocks of image kernels are capped at this many pair-pixel entries.
+MAX_BLOCK_PIXEL_ENTRIES = 1_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +127,9 @@ def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_
     per_pair = _pair_numbers(x, arch) * _BYTES
     if batch_size is None:
         batch_size = int(np.sqrt(device_available / 4 / per_pair))
+        if x.ndim == 4:
+            pixel_entries_per_pair = per_pair // (_INTERMEDIATES * _BYTES)
+            batch_size = min(batch_size, int(np.sqrt(MAX_BLOCK_PIXEL_ENTRIES / pixel_entries_per_pair)))
         batch_size = max(1, min(n, batch_size, 2048))
     plan = MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=n * n * _BYTES, eigh_bytes=3 * n * n * _BYTES,
                       block_bytes=batch_size * batch_size * per_pair, host_available=host_available,

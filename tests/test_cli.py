@@ -1,0 +1,52 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from kernelscale import Prediction, predict
+from kernelscale.cli import app
+
+runner = CliRunner()
+ARGS = ["predict", "--arch", "fc:depth=2,act=relu", "--data", "sphere:dim=3,target=gp", "--n", "600"]
+
+
+def test_predict_json_on_stdout_has_the_documented_keys():
+    result = runner.invoke(app, [*ARGS, "--json", "-"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("alpha_K", "alpha_K_ci", "alpha_D", "alpha_D_ci", "alpha_W", "target_decay", "fit_window", "n",
+                "kernel", "device", "seconds"):
+        assert key in data
+    assert data["n"] == 600 and data["kernel"] == "ntk" and len(data["fit_window"]) == 2
+    assert data["alpha_K_ci"][0] <= data["alpha_K"] <= data["alpha_K_ci"][1]
+
+
+def test_table_plot_and_cache_message(tmp_path):
+    png = tmp_path / "spectrum.png"
+    result = runner.invoke(app, [*ARGS, "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "alpha_D" in result.stdout and png.read_bytes()[:4] == b"\x89PNG"
+    again = runner.invoke(app, [*ARGS, "--json", str(tmp_path / "out.json")])
+    assert "cache" in again.output
+    assert Prediction.from_json((tmp_path / "out.json").read_text()).n == 600
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--arch", "mlp"], "valid names"),
+    (["--data", "sphere:dim=3,colour=red"], "valid options"),
+    (["--n", "10"], "too small"),
+    (["--kernel", "rbf"], "not a kernel"),
+    (["--json", "/nonexistent/folder/out.json"], "does not exist"),
+])
+def test_bad_input_gives_a_clear_error_and_no_file(extra, message, tmp_path):
+    result = runner.invoke(app, [*ARGS, *extra])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_round_trip_and_same_seed_same_result():
+    a = predict("fc:depth=2", "sphere:dim=3,target=gp", n_samples=600, seed=4, use_cache=False)
+    b = predict("fc:depth=2", "sphere:dim=3,target=gp", n_samples=600, seed=4, use_cache=False)
+    assert Prediction.from_json(a.to_json()) == a
+    assert (a.alpha_K, a.alpha_D, a.target_decay) == (b.alpha_K, b.alpha_D, b.target_decay)

@@ -1,0 +1,147 @@
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+
+from helpers import tol
+from kernelscale import DataError, SpecError, dataset_from_arrays, load_dataset
+from kernelscale.data import read_idx
+
+
+def test_sphere_points_are_normalized_to_the_fan_in_sphere():
+    data = load_dataset("sphere:dim=5", n_samples=50, seed=3)
+    assert data.x.shape == (50, 5) and data.y is None
+    np.testing.assert_allclose(np.sum(data.x**2, axis=1), 5.0, **tol())
+    again = load_dataset("sphere:dim=5", n_samples=50, seed=3)
+    np.testing.assert_array_equal(data.x, again.x)  # same seed -> same sample
+
+
+def test_digits_and_mnist5k_are_real_built_in_data():
+    digits = load_dataset("digits", n_samples=300, seed=0, input_kind="image")
+    assert digits.x.shape == (300, 8, 8, 1) and digits.y.shape == (300, 10)
+    np.testing.assert_allclose(digits.y.sum(axis=1), 1.0, **tol())
+    flat = load_dataset("digits", n_samples=300, seed=0)
+    assert flat.x.shape == (300, 64)
+    mnist = load_dataset("mnist5k", n_samples=200, seed=0)
+    assert mnist.x.shape == (200, 784) and mnist.metadata["classes"] == 10
+
+
+def test_centring_happens_before_normalizing():
+    x = np.random.default_rng(0).random((40, 6)) + 3.0
+    data = dataset_from_arrays(x, None, center=True, normalize=True)
+    np.testing.assert_allclose(np.sum(data.x**2, axis=1), 6.0, **tol())
+    centred = x - x.mean(0)
+    np.testing.assert_allclose(data.x, centred * np.sqrt(6) / np.linalg.norm(centred, axis=1, keepdims=True), **tol())
+
+
+def test_npz_with_integer_labels_and_real_targets(tmp_path, rng):
+    path = tmp_path / "d.npz"
+    np.savez(path, x=rng.standard_normal((30, 4)), y=rng.integers(0, 3, 30))
+    data = load_dataset(f"npz:path={path}", n_samples=20)
+    assert data.y.shape == (20, 3)
+    np.savez(path, x=rng.standard_normal((30, 4)), y=rng.standard_normal(30))
+    assert load_dataset(f"npz:path={path}", n_samples=20).y.shape == (20, 1)
+
+
+def _write_cifar(folder, names, labels_key, classes):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        batch = {b"data": rng.integers(0, 256, (12, 3072), dtype=np.uint8),
+                 labels_key: list(rng.integers(0, classes, 12))}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+
+
+def test_cifar10_python_pickles(tmp_path):
+    _write_cifar(tmp_path / "cifar-10-batches-py", ["data_batch_1", "data_batch_2", "test_batch"], b"labels", 10)
+    data = load_dataset(f"cifar10:root={tmp_path}", n_samples=20, input_kind="image")
+    assert data.x.shape == (20, 32, 32, 3) and data.y.shape == (20, 10)
+    test = load_dataset(f"cifar10:root={tmp_path},split=test", n_samples=12)
+    assert test.x.shape == (12, 3072)
+
+
+def test_cifar100_coarse_and_fine_labels(tmp_path):
+    folder = tmp_path / "c100"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    batch = {b"data": rng.integers(0, 256, (10, 3072), dtype=np.uint8), b"fine_labels": list(range(10)),
+             b"coarse_labels": [i % 4 for i in range(10)]}
+    with open(folder / "train", "wb") as f:
+        pickle.dump(batch, f)
+    coarse = load_dataset(f"cifar100:root={folder},label=coarse", n_samples=10)
+    fine = load_dataset(f"cifar100:root={folder},label=fine", n_samples=10)
+    assert coarse.y.shape == (10, 20) and fine.y.shape == (10, 100)
+
+
+def _write_idx(path, array, code):
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as f:
+        f.write(header + array.astype(">u1").tobytes())
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_idx_files(tmp_path, name):
+    rng = np.random.default_rng(0)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (15, 28, 28)), 0x08)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", rng.integers(0, 10, 15), 0x08)
+    data = load_dataset(f"{name}:root={tmp_path}", n_samples=15, input_kind="image")
+    assert data.x.shape == (15, 28, 28, 1)
+    np.testing.assert_array_equal(read_idx(tmp_path / "train-labels-idx1-ubyte").shape, (15,))
+
+
+def test_malformed_idx_file_is_reported(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x01\x02\x03")
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"\x01" * 5)
+    with pytest.raises(DataError, match="not an IDX file"):
+        load_dataset(f"mnist:root={tmp_path}", n_samples=2)
+
+
+@pytest.mark.parametrize("spec, error, match", [
+    ("imagenet", SpecError, "valid names: .*digits"),
+    ("sphere:dimension=3", SpecError, "valid options: .*dim"),
+    ("sphere:dim=three", SpecError, "not an integer"),
+    ("sphere:dim", SpecError, "key=value"),
+    ("npz", SpecError, "path=FILE"),
+    ("npz:path=/nonexistent/file.npz", DataError, "does not exist"),
+    ("cifar10", SpecError, "root=DIR"),
+    ("cifar10:root=/nonexistent", DataError, "not a folder"),
+])
+def test_bad_data_specs(spec, error, match):
+    with pytest.raises(error, match=match):
+        load_dataset(spec, n_samples=10)
+
+
+def test_sample_larger_than_dataset():
+    with pytest.raises(DataError, match="use n <= 1797"):
+        load_dataset("digits", n_samples=5000)
+
+
+def test_nan_and_wrong_shapes_are_reported(tmp_path):
+    x = np.ones((10, 3)); x[2, 1] = np.nan
+    path = tmp_path / "nan.npz"
+    np.savez(path, x=x, y=np.arange(10))
+    with pytest.raises(DataError, match="NaN or infinite"):
+        load_dataset(f"npz:path={path}", n_samples=5 * 2)
+    np.savez(path, x=np.ones((10, 3)), y=np.arange(7))
+    with pytest.raises(DataError, match="shape"):
+        load_dataset(f"npz:path={path}", n_samples=5)
+    np.savez(path, inputs=np.ones((10, 3)))
+    with pytest.raises(DataError, match="lacks array"):
+        load_dataset(f"npz:path={path}", n_samples=5)
+    (tmp_path / "bad.npz").write_text("not a zip")
+    with pytest.raises(DataError, match="could not read"):
+        load_dataset(f"npz:path={tmp_path / 'bad.npz'}", n_samples=5)
+
+
+def test_convolutional_architecture_needs_image_data():
+    with pytest.raises(DataError, match="no image shape"):
+        load_dataset("sphere:dim=3", n_samples=10, input_kind="image")
+
+
+def test_teacher_manifold_has_real_targets():
+    data = load_dataset("teacher:dim=2,embed=16,noise=0.1", n_samples=64, seed=0)
+    assert data.x.shape == (64, 16) and data.y.shape == (64, 1)
+    assert np.all(np.isfinite(data.y)) and data.y.std() > 0

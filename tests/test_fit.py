@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import EXPONENT_ATOL, tol
+from kernelscale.fit import fit_power_law, fit_tail_exponent, richardson_tail, tail_sums
+from kernelscale.spectrum import noise_floor, spectrum
+
+
+@given(exponent=st.floats(0.2, 3.0), prefactor=st.floats(0.1, 10.0))
+@settings(max_examples=25, deadline=None)
+def test_fit_power_law_recovers_exact_power_law(exponent, prefactor):
+    x = np.geomspace(1, 1000, 30)
+    fit = fit_power_law(x, prefactor * x**-exponent)
+    assert fit.exponent == pytest.approx(exponent, rel=1e-9)
+    assert fit.prefactor == pytest.approx(prefactor, rel=1e-9)
+    assert fit.r2 == pytest.approx(1.0, abs=1e-9)
+
+
+def test_tail_sums_are_sums_beyond_each_index():
+    values = np.array([4.0, 3.0, 2.0, 1.0])
+    np.testing.assert_allclose(tail_sums(values), [6.0, 3.0, 1.0, 0.0], **tol())
+
+
+def test_richardson_tail_is_twice_the_full_tail_minus_the_mean_half_tail(rng):
+    values = np.sort(rng.random(20))[::-1]
+    halves = np.sort(rng.random((3, 10)), axis=1)[:, ::-1]
+    corrected, raw, each = richardson_tail(values, halves)
+    expected_halves = np.array([h.sum() - np.cumsum(h) for h in halves])
+    np.testing.assert_allclose(raw, (values.sum() - np.cumsum(values))[:10], **tol())
+    np.testing.assert_allclose(corrected, 2 * raw - expected_halves.mean(0), **tol())
+    np.testing.assert_allclose(each, 2 * raw - expected_halves, **tol())
+
+
+@pytest.mark.parametrize("b", [1.5, 2.0, 2.5])
+def test_corrected_tail_matches_the_operator_tail(b, rng):
+    """Gram matrix of a known operator (eigenvalues j^-b on M Gaussian features): the corrected sample tail
+    agrees with the operator's exact tail, and the fitted window slope with the operator's own slope there."""
+    n, features = 1200, 6000
+    operator = np.arange(1, features + 1, dtype=float) ** -b
+    phi = rng.standard_normal((n, features))
+    spec = spectrum((phi * operator) @ phi.T, n_halves=2, seed=1)
+    operator_tail = operator.sum() - np.cumsum(operator)
+    fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor)
+    assert fit.ok
+    first, last = fit.window
+    corrected, raw, _ = richardson_tail(spec.eigenvalues, spec.half_eigenvalues)
+    window = slice(first - 1, last)
+    # sampling error of a random Gram matrix: a few percent; the uncorrected tail is off by more
+    relative = np.abs(corrected[window] / operator_tail[window] - 1)
+    assert relative.max() < 0.05
+    assert np.abs(raw[window] / operator_tail[window] - 1).max() > relative.max()
+    grid = np.unique(np.geomspace(first, last, 9).astype(int))
+    operator_slope = fit_power_law(grid, operator_tail[grid - 1]).exponent
+    assert fit.ci[0] - EXPONENT_ATOL <= operator_slope <= fit.ci[1] + EXPONENT_ATOL
+
+
+def test_exponential_spectrum_is_reported_as_not_a_power_law(rng):
+    n, features = 1000, 600
+    phi = rng.standard_normal((n, features))
+    spec = spectrum((phi * np.exp(-np.arange(features) / 25.0)) @ phi.T, n_halves=2)
+    fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor)
+    assert fit.status == "not_power_law", fit.message
+    assert fit.exponent is None and fit.ci is None
+    assert "not a power law" in fit.message
+
+
+def test_too_few_eigenvalues_above_the_noise_floor():
+    n = 400
+    values = np.arange(1, n + 1, dtype=float) ** -8.0  # falls to the float64 floor within a few dozen indices
+    halves = (np.arange(1, n // 2 + 1, dtype=float) ** -8.0)[None]
+    fit = fit_tail_exponent(values, halves, noise_floor=noise_floor(values[0], n))
+    assert fit.status == "too_few_eigenvalues"
+    assert "Increase n" in fit.message
+
+
+def test_half_values_shape_is_checked():
+    with pytest.raises(ValueError, match="half_values"):
+        fit_tail_exponent(np.ones(10), np.ones((1, 3)))

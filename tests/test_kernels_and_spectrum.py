@@ -1,0 +1,116 @@
+"""Kernel computation, cache and memory plan; spectrum against numpy; shared checks for every architecture."""
+
+import numpy as np
+import pytest
+
+from helpers import tol
+from kernelscale import (KernelError, MemoryPlanError, SpecError, compute_kernel, eigendecompose, from_stax,
+                         load_dataset, parse_architecture, plan_memory, spectrum)
+from kernelscale._compat import stax
+from kernelscale.kernels import select_device
+
+ARCHITECTURES = [
+    ("fc:depth=2,act=relu", "flat"),
+    ("fc:depth=3,act=erf", "flat"),
+    ("fc:depth=2,act=gelu", "flat"),
+    ("cnn:depth=1", "image"),
+    ("cnn-gap:depth=1", "image"),
+    ("resnet:depth=1,k=1", "image"),
+]
+
+
+@pytest.mark.parametrize("spec, input_kind", ARCHITECTURES)
+@pytest.mark.parametrize("kind", ["ntk", "nngp"])
+def test_every_architecture_gives_a_symmetric_psd_kernel_and_sorted_spectrum(spec, input_kind, kind):
+    data = load_dataset("digits", n_samples=24, seed=0, input_kind=input_kind)
+    k = compute_kernel(spec, data.x, kind=kind, batch_size=10, use_cache=False)
+    assert k.matrix.shape == (24, 24)
+    np.testing.assert_allclose(k.matrix, k.matrix.T, **tol())
+    values, _ = eigendecompose(k.matrix)
+    assert np.all(np.diff(values) <= 0)
+    assert values[-1] > -1e-10 * values[0]
+    again = compute_kernel(spec, data.x, kind=kind, use_cache=False)  # other batching, same matrix
+    np.testing.assert_allclose(k.matrix, again.matrix, rtol=1e-7, atol=1e-12)  # arccos near 1: see below
+
+
+def test_blocked_kernel_equals_direct_neural_tangents_call():
+    arch = parse_architecture("fc:depth=3,act=relu")
+    x = load_dataset("sphere:dim=4", n_samples=37, seed=1).x
+    blocked = compute_kernel(arch, x, kind="ntk", batch_size=8, use_cache=False).matrix
+    direct = np.asarray(arch.kernel_fn(x, None, "ntk"))
+    # arccos near cos = 1 (the diagonal) amplifies float64 rounding to ~1e-8 relative: loose on purpose
+    np.testing.assert_allclose(blocked, direct, rtol=1e-7, atol=1e-12)
+
+
+def test_second_identical_call_reads_the_cache():
+    x = load_dataset("sphere:dim=3", n_samples=40, seed=0).x
+    first = compute_kernel("fc:depth=2", x, kind="ntk")
+    second = compute_kernel("fc:depth=2", x, kind="ntk")
+    assert not first.from_cache and second.from_cache
+    np.testing.assert_array_equal(first.matrix, second.matrix)
+    other = compute_kernel("fc:depth=2", x, kind="nngp")  # a different kernel is a different key
+    assert not other.from_cache
+
+
+def test_user_stax_triple_through_the_api():
+    triple = stax.serial(stax.Dense(1, W_std=1.5, b_std=0.1), stax.Relu(), stax.Dense(1))
+    arch = from_stax(triple, name="two-layer")
+    x = load_dataset("sphere:dim=3", n_samples=10).x
+    k = compute_kernel(arch, x, kind="nngp")
+    np.testing.assert_allclose(k.matrix, np.asarray(triple[2](x, None, "nngp")), rtol=1e-9)
+    with pytest.raises(SpecError, match="triple"):
+        from_stax((1, 2))
+
+
+def test_memory_plan_refuses_before_allocating_and_says_how_large_n_can_be():
+    arch = parse_architecture("fc:depth=2")
+    x = np.zeros((100_000, 3))  # a 100k x 100k float64 kernel: 80 GB, plus its eigendecomposition
+    with pytest.raises(MemoryPlanError, match=r"Use n <= \d+"):
+        plan_memory(arch, x, device=select_device("cpu"), host_available=24 * 2**30)
+    plan = plan_memory(arch, x[:1000], device=select_device("cpu"), host_available=24 * 2**30)
+    assert plan.matrix_bytes == 8 * 1000**2 and plan.max_n() > 1000
+
+
+def test_missing_gpu_is_a_clear_error():
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present")
+    with pytest.raises(KernelError, match="no GPU"):
+        select_device("gpu")
+
+
+def test_spectrum_matches_numpy_eigh_and_exact_sums(rng):
+    a = rng.standard_normal((60, 80))
+    matrix = a @ a.T
+    y = rng.standard_normal((60, 2))
+    spec = spectrum(matrix, y, n_halves=2, seed=0)
+    np.testing.assert_allclose(spec.eigenvalues, np.sort(np.linalg.eigvalsh(matrix / 60))[::-1], **tol())
+    assert spec.eigenvalues.sum() == pytest.approx(np.trace(matrix) / 60, rel=1e-12)
+    assert spec.target_powers.sum() == pytest.approx(np.sum(y**2) / 60, rel=1e-12)
+    assert spec.half_eigenvalues.shape == (2, 30) and spec.half_target_powers.shape == (2, 30)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[1.0, 2.0], [0.0, 1.0]]), "not symmetric"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "NaN"),
+    (np.diag([1.0, -0.5, 0.2]), "not positive semi-definite"),
+    (np.ones((3, 2)), "square"),
+])
+def test_invalid_kernels_are_rejected(bad, match):
+    with pytest.raises(KernelError, match=match):
+        eigendecompose(bad)
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("mlp:depth=3", "valid names: cnn, cnn-gap, fc, resnet"),
+    ("fc:depth=3,heads=2", "valid options: act, b_std, depth, w_std, width"),
+    ("fc:act=swish", "valid activations: abs, erf, gelu, leaky_relu, relu"),
+    ("fc:depth=0", "depth must be >= 1"),
+    ("fc:w_std=-1", "w_std must be >= 0"),
+    ("", "non-empty"),
+    ("fc:depth=2,depth=3", "given twice"),
+])
+def test_bad_architecture_specs(spec, match):
+    with pytest.raises(SpecError, match=match):
+        parse_architecture(spec)

@@ -44,7 +44,7 @@ def main() -> None:
         name, n = case.split(":")
         n = int(n)
         data = ks.load_dataset(name, n_samples=n, seed=0)
-        ks.predict(arch, ks.load_dataset(name, n_samples=300, seed=0), use_cache=False)  # warm-up
+        ks.predict(arch, ks.load_dataset(name, n_samples=600, seed=0), use_cache=False)  # warm-up
         bare(arch, data.x[:300])
         t_bare = bare(arch, data.x)
         start = time.perf_counter()

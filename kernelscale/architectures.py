@@ -52,6 +52,10 @@ class Architecture:
       init_fn, apply_fn, kernel_fn: the neural-tangents stax triple.
       input_kind: ``"flat"`` (inputs of shape (n, features)) or ``"image"`` (inputs of shape (n, H, W, C)).
       cacheable: whether ``spec`` determines the kernel (false for a user's stax triple without a stable name).
+      body: ``(init_fn, apply_fn)`` of the network without its linear readout (None for a user's triple): its
+        outputs, scaled as the readout scales them, are the random features whose kernel is the NNGP.
+      readout_std: ``(W_std, b_std)`` of the readout layer.
+      width_key: the spec key that sets the finite width (``"width"``, or ``"k"`` for resnet).
     """
 
     spec: str
@@ -60,6 +64,19 @@ class Architecture:
     kernel_fn: Callable
     input_kind: str = "flat"
     cacheable: bool = True
+    body: tuple[Callable, Callable] | None = None
+    readout_std: tuple[float, float] | None = None
+    width_key: str | None = None
+
+    def with_width(self, width: int) -> Architecture:
+        """The same architecture with ``width`` units (channels; ``k`` for resnet) in its finite network."""
+        if self.width_key is None:
+            raise SpecError(f"{self.spec!r} is not a kernelscale spec, so its width cannot be changed; "
+                            "width experiments need a spec such as fc:depth=3.")
+        if not (isinstance(width, int) and width >= 1):
+            raise SpecError(f"width must be an integer >= 1, got {width!r}.")
+        name, options = parse_spec(self.spec, SCHEMAS, what="architecture")
+        return parse_architecture(format_spec(name, {**options, self.width_key: width}))
 
 
 def _activation(name: str) -> tuple:
@@ -77,11 +94,15 @@ def _check_positive(options: dict[str, Any], keys: tuple[str, ...], spec: str) -
             raise SpecError(f"architecture spec {spec!r}: {key} must be >= 0, got {options[key]}.")
 
 
-def _fc(o: dict[str, Any]) -> tuple:
+def _readout(o: dict[str, Any]) -> tuple:
+    return stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"])
+
+
+def _fc(o: dict[str, Any]) -> list:
     layers = []
     for _ in range(o["depth"]):
         layers += [stax.Dense(o["width"], W_std=o["w_std"], b_std=o["b_std"]), _activation(o["act"])]
-    return stax.serial(*layers, stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+    return layers
 
 
 def _conv_stack(o: dict[str, Any]) -> list:
@@ -92,15 +113,15 @@ def _conv_stack(o: dict[str, Any]) -> list:
     return layers
 
 
-def _cnn(o: dict[str, Any]) -> tuple:
-    return stax.serial(*_conv_stack(o), stax.Flatten(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+def _cnn(o: dict[str, Any]) -> list:
+    return [*_conv_stack(o), stax.Flatten()]
 
 
-def _cnn_gap(o: dict[str, Any]) -> tuple:
-    return stax.serial(*_conv_stack(o), stax.GlobalAvgPool(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"]))
+def _cnn_gap(o: dict[str, Any]) -> list:
+    return [*_conv_stack(o), stax.GlobalAvgPool()]
 
 
-def _resnet(o: dict[str, Any]) -> tuple:
+def _resnet(o: dict[str, Any]) -> list:
     channels = 16 * o["k"]
 
     def conv():
@@ -110,24 +131,26 @@ def _resnet(o: dict[str, Any]) -> tuple:
         main = stax.serial(_activation(o["act"]), conv(), _activation(o["act"]), conv())
         return stax.serial(stax.FanOut(2), stax.parallel(main, stax.Identity()), stax.FanInSum())
 
-    blocks = [block() for _ in range(o["depth"])]
-    return stax.serial(
-        conv(), *blocks, _activation(o["act"]), stax.GlobalAvgPool(), stax.Dense(1, W_std=o["w_std"], b_std=o["b_std"])
-    )
+    return [conv(), *[block() for _ in range(o["depth"])], _activation(o["act"]), stax.GlobalAvgPool()]
 
 
-_BUILDERS = {"fc": (_fc, "flat", ("depth", "width")), "cnn": (_cnn, "image", ("depth", "width", "filter")),
-             "cnn-gap": (_cnn_gap, "image", ("depth", "width", "filter")), "resnet": (_resnet, "image", ("depth", "k"))}
+# name -> (body layers before the linear readout, input kind, keys that must be >= 1, the key that sets the width)
+_BUILDERS = {"fc": (_fc, "flat", ("depth", "width"), "width"),
+             "cnn": (_cnn, "image", ("depth", "width", "filter"), "width"),
+             "cnn-gap": (_cnn_gap, "image", ("depth", "width", "filter"), "width"),
+             "resnet": (_resnet, "image", ("depth", "k"), "k")}
 
 
 def parse_architecture(spec: str) -> Architecture:
     """Build an :class:`Architecture` from a spec string such as ``"fc:depth=3,act=relu,w_std=1.41,b_std=0.05"``."""
     name, options = parse_spec(spec, SCHEMAS, what="architecture")
-    builder, input_kind, positive_keys = _BUILDERS[name]
+    builder, input_kind, positive_keys, width_key = _BUILDERS[name]
     _check_positive(options, positive_keys, spec)
     _activation(options["act"])
-    init_fn, apply_fn, kernel_fn = builder(options)
-    return Architecture(format_spec(name, options), init_fn, apply_fn, kernel_fn, input_kind)
+    body = stax.serial(*builder(options))
+    init_fn, apply_fn, kernel_fn = stax.serial(body, _readout(options))
+    return Architecture(format_spec(name, options), init_fn, apply_fn, kernel_fn, input_kind,
+                        body=body[:2], readout_std=(options["w_std"], options["b_std"]), width_key=width_key)
 
 
 def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat") -> Architecture:

@@ -79,7 +79,7 @@ def predict(
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample."""
     from .api import predict as api_predict
     from .errors import KernelscaleError
-    from .results import write_text_atomically
+    from ._io import write_text_atomically
 
     if kernel not in ("ntk", "nngp"):
         raise typer.BadParameter(f"{kernel!r} is not a kernel; use ntk or nngp.", param_hint="--kernel")

@@ -49,8 +49,8 @@ GRID_STEPS_PER_OCTAVE = 4  # log-spaced evaluation points
 MIN_INDEX = 4  # the first few modes (constant, low degrees) are never asymptotic
 CONVERGED_TOLERANCE = 0.05
 NOT_POWER_LAW_RATIO = 3.0
-FLOOR_FACTOR = 10.0
-DRIFT_FACTOR = 2.0  # the interval reaches the limit of a drift that shrinks by only 1/3 every two octaves  # the tail must exceed FLOOR_FACTOR * n * (eigenvalue noise floor)
+FLOOR_FACTOR = 10.0  # the tail must exceed FLOOR_FACTOR * n * (eigenvalue noise floor)
+DRIFT_FACTOR = 2.0  # the interval reaches the limit of a drift that shrinks by only 1/3 every two octaves
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from ._compat import nt
 from .architectures import Architecture, as_architecture
+from ._io import write_atomically
 from .errors import DataError, KernelError, MemoryPlanError
 
 KINDS = ("ntk", "nngp")
@@ -170,16 +170,9 @@ def cache_key(arch: Architecture, x: np.ndarray, kind: str) -> str:
 
 
 def save_atomically(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` (.npy) through a temporary file in the same folder: no partial file is left."""
+    """Write ``array`` to ``path`` (.npy), creating the folder; no partial file is left on error."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: np.save(f, array))
 
 
 def _blocks(n: int, batch_size: int) -> list[tuple[slice, slice]]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
+from ._io import write_atomically
 from .fit import richardson_tail
 from .results import Prediction
 
@@ -49,17 +48,11 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     if prediction.target_fit is not None and spec.target_powers is not None:
         ttail, _, _ = richardson_tail(spec.target_powers, spec.half_target_powers)
         right.loglog(m[ttail > 0], ttail[ttail > 0], "-", color="C2", label="target tail (corrected)")
-    right.set(xlabel="index i", ylabel="sum over j > i", title=prediction.arch)
+    right.set(xlabel="index i", ylabel="sum over j > i")
+    right.set_title(prediction.arch, fontsize=8)
     right.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
     finally:
         plt.close(fig)

@@ -9,15 +9,18 @@
   multiplicity ``N(d, k)``, so ``alpha_K = 1/(d-1)`` (NTK) and ``3/(d-1)`` (NNGP) (Bietti & Bach 2020,
   arXiv 2009.14397). :func:`funk_hecke_eigenvalues` computes the exact operator eigenvalues of any dot-product
   kernel by quadrature against Gegenbauer polynomials, a reference with no finite-n error.
+* Learning curves: :func:`learning_curve` (kappa, gamma; Canatar, Bordelon, Pehlevan 2021, arXiv 2006.13198) and
+  :func:`eigenlearning_curve` (Simon et al. 2021, arXiv 2110.03922), the same theory in two forms.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special
+from scipy import optimize, special
 
 
 def task_aware_exponent(alpha_K: float, target_tail_exponent: float) -> float:
@@ -71,3 +74,143 @@ def sorted_operator_spectrum(mu: np.ndarray, dim: int) -> np.ndarray:
     """Per-degree eigenvalues repeated by multiplicity and sorted descending: the operator's ``lambda_i``."""
     counts = [sphere_multiplicity(dim, k) for k in range(len(mu))]
     return np.sort(np.repeat(mu, counts))[::-1]
+
+
+# --- The whole learning curve from a spectrum (THEORY.md section 3) ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TheoryCurve:
+    """Predicted kernel-regression test error ``E_g(D)`` at each training-set size.
+
+    Attributes:
+      sizes: (m,) training-set sizes D.
+      errors: (m,) predicted test MSE (summed over output columns), against the clean target.
+      kappa, gamma: (m,) the self-consistent ``kappa(D)`` and ``gamma(D)``.
+      ridge, noise: ridge on the raw D x D Gram matrix, label-noise variance summed over output columns.
+      pool_size: N of the pool the spectrum came from when the held-out correction was applied, else None.
+    """
+
+    sizes: tuple[int, ...]
+    errors: tuple[float, ...]
+    kappa: tuple[float, ...]
+    gamma: tuple[float, ...]
+    ridge: float
+    noise: float
+    pool_size: int | None
+
+    def local_exponent(self, low: float | None = None, high: float | None = None) -> float:
+        """``-d log E_g / d log D``: least-squares slope over the sizes in ``[low, high]``."""
+        return local_exponent(self.sizes, self.errors, low, high)
+
+
+def _check_spectrum(eigenvalues: np.ndarray, target_powers: np.ndarray, ridge: float, noise: float) -> None:
+    if eigenvalues.shape != target_powers.shape or eigenvalues.ndim != 1:
+        raise ValueError(f"eigenvalues {eigenvalues.shape} and target_powers {target_powers.shape} must be the same "
+                         "1-d shape.")
+    if not (ridge >= 0 and noise >= 0):
+        raise ValueError(f"ridge and noise must be >= 0; got ridge={ridge}, noise={noise}.")
+
+
+def solve_kappa(eigenvalues: np.ndarray, size: int, ridge: float = 0.0) -> float:
+    """Canatar et al. (arXiv 2006.13198): the root ``kappa > 0`` of ``kappa = ridge + kappa sum_r eta_r/(D eta_r + kappa)``.
+
+    ``eigenvalues`` are the operator eigenvalues eta_r (estimated as those of K/N); the right side minus the left,
+    divided by kappa, decreases monotonically in kappa, so the root is bracketed in log kappa.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    if ridge == 0.0 and np.count_nonzero(eta) <= size:
+        raise ValueError(f"ridgeless theory needs more positive eigenvalues ({np.count_nonzero(eta)}) than training "
+                         f"points (D = {size}); use a larger pool or a ridge > 0.")
+
+    def excess(log_kappa: float) -> float:
+        kappa = math.exp(log_kappa)
+        return ridge / kappa + float(np.sum(eta / (size * eta + kappa))) - 1.0
+
+    high = math.log(ridge + float(eta.sum()) + 1e-300) + 1.0
+    low = high - 5.0
+    while excess(low) < 0:
+        low -= 5.0
+        if low < -745:
+            raise ValueError("could not bracket kappa: the spectrum is too small against the training-set size.")
+    return math.exp(optimize.brentq(excess, low, high, xtol=1e-14, rtol=1e-14, maxiter=500))
+
+
+def learning_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, sizes, *, ridge: float = 0.0,
+                   noise: float = 0.0, pool_size: int | None = None) -> TheoryCurve:
+    """Canatar-Bordelon-Pehlevan learning curve (arXiv 2006.13198, 2002.02561):
+
+        kappa = ridge + kappa sum_r eta_r / (D eta_r + kappa)
+        gamma = sum_r D eta_r^2 / (D eta_r + kappa)^2
+        E_g(D) = kappa^2 / (1 - gamma) sum_r v_r^2 / (D eta_r + kappa)^2 + noise gamma / (1 - gamma)
+
+    Args:
+      eigenvalues: (N,) eigenvalues eta_r of K/N on a pool of N points.
+      target_powers: (N,) v_r^2 = <y, u_r>^2 / N summed over output columns.
+      sizes: training-set sizes D.
+      ridge: added to the raw D x D Gram matrix (``K_DD + ridge I``).
+      noise: label-noise variance summed over output columns (training labels only; E_g is against the clean target).
+      pool_size: when given, the error on held-out pool points for training sets drawn from a pool of that size
+        (the spectrum is the pool's own measure, which includes the training points):
+
+            E_held_out = (N E_g - D E_train) / (N - D),
+            E_train = (ridge/kappa)^2 (E_g + noise) + noise (1 - 2 ridge/kappa)   (clean-target training error)
+
+        Without ridge or noise this is the ``N/(N - D)`` rescaling of Canatar et al.'s scripts.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    v2 = np.asarray(target_powers, dtype=np.float64)
+    _check_spectrum(eta, v2, ridge, noise)
+    sizes = tuple(int(s) for s in sizes)
+    if pool_size is not None and max(sizes) >= pool_size:
+        raise ValueError(f"sizes must be below the pool size {pool_size} for the held-out correction; got {max(sizes)}.")
+    errors, kappas, gammas = [], [], []
+    for size in sizes:
+        kappa = solve_kappa(eta, size, ridge)
+        denominator = size * eta + kappa
+        gamma = float(np.sum(size * eta**2 / denominator**2))
+        error = kappa**2 / (1 - gamma) * float(np.sum(v2 / denominator**2)) + noise * gamma / (1 - gamma)
+        if pool_size is not None:
+            shrink = ridge / kappa
+            train = shrink**2 * (error + noise) + noise * (1 - 2 * shrink)
+            error = (pool_size * error - size * train) / (pool_size - size)
+        errors.append(error)
+        kappas.append(kappa)
+        gammas.append(gamma)
+    return TheoryCurve(sizes, tuple(errors), tuple(kappas), tuple(gammas), float(ridge), float(noise), pool_size)
+
+
+def eigenlearning_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, sizes, *, ridge: float = 0.0,
+                        noise: float = 0.0) -> np.ndarray:
+    """The same theory in eigenlearning form (Simon, Dickens, Karkada, DeWeese, arXiv 2110.03922):
+
+        sum_i eta_i / (eta_i + k) + ridge / k = D               (effective regularization k = kappa / D)
+        L_i = eta_i / (eta_i + k),   E_0 = D / (D - sum_i L_i^2)
+        test MSE = E_0 (sum_i (1 - L_i)^2 v_i^2 + noise)        (against noisy test labels)
+
+    Returns (m,) errors against the clean target (``test MSE - noise``), to compare with :func:`learning_curve`.
+    Solved independently (bisection on k), so agreement checks both implementations.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    v2 = np.asarray(target_powers, dtype=np.float64)
+    _check_spectrum(eta, v2, ridge, noise)
+    out = []
+    for size in sizes:
+        result = optimize.root_scalar(lambda k: float(np.sum(eta / (eta + k))) + ridge / k - size,
+                                      bracket=(1e-300, float(eta.sum()) + ridge + 1.0), method="bisect",
+                                      xtol=1e-300, rtol=1e-15, maxiter=5000)
+        k = result.root
+        learnability = eta / (eta + k)
+        e0 = size / (size - float(np.sum(learnability**2)))
+        out.append(e0 * (float(np.sum((1 - learnability) ** 2 * v2)) + noise) - noise)
+    return np.array(out)
+
+
+def local_exponent(sizes, errors, low: float | None = None, high: float | None = None) -> float:
+    """Least-squares ``-slope`` of ``log errors`` against ``log sizes`` for sizes in ``[low, high]``."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    errors = np.asarray(errors, dtype=np.float64)
+    keep = (sizes >= (low or 0)) & (sizes <= (high or np.inf))
+    if keep.sum() < 2 or np.any(errors[keep] <= 0):
+        raise ValueError("a local exponent needs at least two sizes in range with positive errors.")
+    return float(-np.polyfit(np.log(sizes[keep]), np.log(errors[keep]), 1)[0])

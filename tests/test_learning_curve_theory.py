@@ -1,0 +1,71 @@
+"""The learning-curve theory: its two published forms agree, the held-out correction, asymptotic exponents."""
+
+import numpy as np
+import pytest
+from helpers import EXPONENT_ATOL
+
+from kernelscale import theory
+
+# Two root-finders (brentq on log kappa, bisection on k) of algebraically equal equations: agreement to 1e-9
+# relative is rounding of the roots, not of the formulas (a wrong prefactor or sum shows up at order 1).
+FORMS_RTOL = 1e-9
+
+
+def power_spectrum(n, b, a, seed=0):
+    rng = np.random.default_rng(seed)
+    index = np.arange(1, n + 1, dtype=np.float64)
+    return index**-b, index**-a * rng.chisquare(1, n)
+
+
+@pytest.mark.parametrize("ridge", [0.0, 1e-4, 0.1])
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_canatar_and_eigenlearning_forms_agree(ridge, noise):
+    eta, v2 = power_spectrum(3000, 1.4, 1.7)
+    sizes = [3, 30, 300, 1500]
+    canatar = theory.learning_curve(eta, v2, sizes, ridge=ridge, noise=noise)
+    simon = theory.eigenlearning_curve(eta, v2, sizes, ridge=ridge, noise=noise)
+    np.testing.assert_allclose(canatar.errors, simon, rtol=FORMS_RTOL)
+
+
+def test_small_training_set_error_is_the_target_power_and_curve_decreases():
+    eta, v2 = power_spectrum(2000, 1.5, 1.5)
+    curve = theory.learning_curve(eta, v2, [1, 10, 100, 1000])
+    assert np.all(np.diff(curve.errors) < 0)
+    # one training point cannot learn much: E_g(1) is within a factor 2 of E_g(0) = sum v^2
+    assert 0.5 * v2.sum() < curve.errors[0] <= v2.sum()
+
+
+def test_held_out_correction_is_the_pool_rescaling_without_ridge_or_noise():
+    eta, v2 = power_spectrum(1000, 1.5, 1.5)
+    sizes = [50, 200, 500]
+    plain = np.array(theory.learning_curve(eta, v2, sizes).errors)
+    corrected = np.array(theory.learning_curve(eta, v2, sizes, pool_size=1000).errors)
+    np.testing.assert_allclose(corrected, plain * 1000 / (1000 - np.array(sizes)), rtol=1e-12)
+
+
+def test_held_out_correction_vanishes_for_a_huge_pool():
+    eta, v2 = power_spectrum(1000, 1.5, 1.5)
+    plain = np.array(theory.learning_curve(eta, v2, [20], ridge=0.01, noise=0.1).errors)
+    corrected = np.array(theory.learning_curve(eta, v2, [20], ridge=0.01, noise=0.1, pool_size=10**9).errors)
+    np.testing.assert_allclose(corrected, plain, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("b", "a", "expected"), [(1.5, 1.5, 0.5), (1.4, 2.0, 1.0), (1.25, 1.6, 0.6)])
+def test_asymptotic_local_exponent_is_min_of_a_minus_1_and_2b(b, a, expected):
+    """Noiseless ridgeless curve of exact power laws: -d log E / d log D -> min(a - 1, 2b) (THEORY.md section 2)."""
+    index = np.arange(1, 200_001, dtype=np.float64)
+    curve = theory.learning_curve(index**-b, index**-a, np.geomspace(1000, 4000, 5).astype(int))
+    assert theory.task_aware_exponent(b - 1, a - 1) == pytest.approx(expected)
+    assert curve.local_exponent() == pytest.approx(expected, abs=EXPONENT_ATOL)
+
+
+def test_bad_inputs_are_reported():
+    eta, v2 = power_spectrum(100, 1.5, 1.5)
+    with pytest.raises(ValueError, match="ridge and noise must be >= 0"):
+        theory.learning_curve(eta, v2, [10], ridge=-1.0)
+    with pytest.raises(ValueError, match="more positive eigenvalues"):
+        theory.learning_curve(eta, v2, [200])
+    with pytest.raises(ValueError, match="below the pool size"):
+        theory.learning_curve(eta, v2, [100], pool_size=100)
+    with pytest.raises(ValueError, match="same 1-d shape"):
+        theory.learning_curve(eta, v2[:50], [10])

@@ -3,7 +3,9 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import _compat as _compat  # neural-tangents on current JAX, float64: before anything touches JAX
+from .api import measure as measure
 from .api import predict as predict
+from .compare import compare as compare
 from .architectures import Architecture as Architecture
 from .architectures import from_stax as from_stax
 from .architectures import parse_architecture as parse_architecture
@@ -15,17 +17,26 @@ from .errors import KernelError as KernelError
 from .errors import KernelscaleError as KernelscaleError
 from .errors import MemoryPlanError as MemoryPlanError
 from .errors import SpecError as SpecError
+from .fit import CurveFit as CurveFit
 from .fit import PowerLawFit as PowerLawFit
+from .fit import fit_curve as fit_curve
 from .fit import TailFit as TailFit
 from .fit import fit_power_law as fit_power_law
 from .fit import fit_tail_exponent as fit_tail_exponent
 from .kernels import KernelMatrix as KernelMatrix
 from .kernels import compute_kernel as compute_kernel
 from .kernels import plan_memory as plan_memory
+from .results import Comparison as Comparison
+from .results import ComparisonRow as ComparisonRow
+from .results import Curve as Curve
+from .results import Measurement as Measurement
 from .results import Prediction as Prediction
 from .spectrum import Spectrum as Spectrum
 from .spectrum import eigendecompose as eigendecompose
 from .spectrum import spectrum as spectrum
+from .theory import TheoryCurve as TheoryCurve
+from .theory import eigenlearning_curve as eigenlearning_curve
+from .theory import learning_curve as learning_curve
 
 try:
     __version__ = version("kernelscale")

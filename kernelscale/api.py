@@ -1,16 +1,20 @@
-"""``predict``: architecture + data sample -> kernel -> spectrum -> fits -> :class:`Prediction`."""
+"""Public entry points: ``predict`` (architecture + data sample -> kernel -> spectrum -> fits -> :class:`Prediction`)
+and ``measure`` (the same sample -> measured curves -> :class:`Measurement`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+import numpy as np
+
+from . import measurements as measure_stage
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError
-from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_tail_exponent
+from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, compute_kernel
-from .results import Prediction
+from .results import Curve, Measurement, Prediction
 from .spectrum import eigendecompose, spectrum
 from .theory import task_aware_exponent, task_aware_interval
 
@@ -73,13 +77,7 @@ def predict(
         raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
     if n_halves < 1:
         raise DataError(f"n_halves must be >= 1 (the finite-n correction needs a half-sample); got {n_halves}.")
-    if isinstance(data, Dataset):
-        dataset = data
-    else:
-        if not isinstance(n_samples, int) or n_samples < MIN_SAMPLES:
-            raise DataError(f"n={n_samples!r} is too small: fitting a spectrum with an uncertainty needs "
-                            f"n >= {MIN_SAMPLES}.")
-        dataset = load_dataset(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
+    dataset = _load(arch, data, n_samples, seed)
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")
     kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
@@ -127,3 +125,140 @@ def predict(
         device=matrix.device, seconds=time.perf_counter() - start, kernel_seconds=matrix.seconds,
         eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, spectrum=spec,
     )
+
+
+REGIMES = ("data", "width", "data_variance", "width_variance")
+
+
+def _load(arch: Architecture, data: str | Dataset, n_samples: int, seed: int) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if not isinstance(n_samples, int) or n_samples < MIN_SAMPLES:
+        raise DataError(f"n={n_samples!r} is too small: fitting a spectrum with an uncertainty needs "
+                        f"n >= {MIN_SAMPLES}.")
+    return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
+
+
+def _powers_of_two_widths(arch: Architecture, x, keep, count: int = 5, first: bool = False) -> tuple[int, ...]:
+    """Widths 1, 2, 4, ... whose feature count P satisfies ``keep(P)``; the last (or first) ``count`` of them."""
+    widths = [2**k for k in range(14) if keep(measure_stage.feature_count(arch.with_width(2**k), x, "readout"))]
+    return tuple(widths[:count] if first else widths[-count:])
+
+
+def measure(
+    arch: str | Architecture | tuple,
+    data: str | Dataset,
+    *,
+    n_samples: int = 2000,
+    kernel: str = "ntk",
+    seed: int = 0,
+    regimes: tuple[str, ...] = ("data", "width"),
+    sizes=None,
+    widths=None,
+    repeats: int = 5,
+    ridge: float = 0.0,
+    noise: float = 0.0,
+    variance_width: int = 8,
+    variance_sizes=None,
+    variance_size: int = 16,
+    variance_widths=None,
+    target: np.ndarray | None = None,
+    device: str | None = None,
+    use_cache: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Measurement:
+    """Measure scaling curves and their exponents on ``n_samples`` points of ``data`` (the pool).
+
+    Regimes (Bahri et al.; see :mod:`kernelscale.measurements`): ``"data"`` kernel regression with the ``kernel`` against
+    D (``sizes``, default n/64..n/4), held-out test on the rest of the pool, with ``ridge`` and label ``noise``
+    (variance per output column); ``"width"`` readout random features of finite networks against width (``widths``,
+    default powers of two with P <= n/4), fitted and scored on the whole pool; ``"data_variance"`` a network of
+    ``variance_width`` trained on ``variance_sizes`` points (default 8P..128P); ``"width_variance"`` networks of
+    ``variance_widths`` (default: P from 8 to 128 times D) trained on ``variance_size`` points, against the NNGP
+    kernel regression on the same split.
+
+    ``target`` replaces the dataset's labels (e.g. the GP target a :class:`Prediction` drew, ``p.spectrum.target``).
+    Each curve's exponent comes with a 95% bootstrap interval over ``repeats`` independent draws.
+    """
+    start = time.perf_counter()
+    arch = as_architecture(arch)
+    if kernel not in KINDS:
+        raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
+    unknown = set(regimes) - set(REGIMES)
+    if unknown or not regimes:
+        raise DataError(f"regimes must be a non-empty subset of {', '.join(REGIMES)}; got {list(regimes)}.")
+    if not (isinstance(repeats, int) and repeats >= 2):
+        raise DataError(f"repeats must be an integer >= 2 (the interval needs independent repeats); got {repeats!r}.")
+    measure_stage.check_ridge_noise(ridge, noise)
+    dataset = _load(arch, data, n_samples, seed)
+    n = dataset.n
+    matrices: dict[str, np.ndarray] = {}
+
+    def matrix(kind: str) -> np.ndarray:
+        if kind not in matrices:
+            kernel_progress = (lambda done, total: progress(f"{kind} kernel", done, total)) if progress else None
+            matrices[kind] = compute_kernel(arch, dataset.x, kind=kind, device=device, use_cache=use_cache,
+                                            progress=kernel_progress).matrix
+        return matrices[kind]
+
+    y = target if target is not None else dataset.y
+    if y is None and dataset.metadata.get("target") == "gp":
+        y = sample_gp_target(*eigendecompose(matrix(kernel)), seed=seed)
+    if y is None:
+        raise DataError(f"the data {dataset.name!r} has no target; measuring a loss needs labels (use target=gp for "
+                        "sphere data, or a dataset with y).")
+    y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+    if len(y) != n or not np.all(np.isfinite(y)):
+        raise DataError(f"target must have {n} finite rows; got shape {y.shape}.")
+
+    curves: dict[str, Curve] = {}
+    settings = {"kernel": kernel, "ridge": ridge, "noise": noise}
+    if "data" in regimes:
+        sizes = measure_stage.check_sizes(sizes or measure_stage.default_sizes(n), n // 2, "sizes")
+        if progress:
+            progress("data curve", 0, 1)
+        losses = measure_stage.kernel_regression_losses(matrix(kernel), y, sizes, repeats=repeats, ridge=ridge,
+                                                        noise=noise, seed=seed)
+        curves["data"] = Curve("data", "D", sizes, None, _rows(losses), None, fit_curve(sizes, losses, seed=seed),
+                               None, settings)
+    if {"width", "data_variance", "width_variance"} & set(regimes) and arch.body is None:
+        raise DataError(f"{arch.spec!r} is a user's stax triple; width regimes need a kernelscale spec whose width can "
+                        "be changed (fc, cnn, cnn-gap, resnet).")
+    feature_settings = {"features": "readout", "limit_kernel": "nngp"}
+    if "width" in regimes:
+        widths = widths or _powers_of_two_widths(arch, dataset.x, lambda p: 16 <= p <= n // 4)
+        widths = measure_stage.check_sizes(widths, 2**16, "widths", lower=1)
+        if progress:
+            progress("width curve", 0, 1)
+        losses, counts = measure_stage.width_losses(arch, dataset.x, y, widths, repeats=min(repeats, 3), seed=seed)
+        curves["width"] = Curve("width", "width", widths, counts, _rows(losses), None,
+                                fit_curve(widths, losses, seed=seed), None, feature_settings)
+    if "data_variance" in regimes:
+        count = measure_stage.feature_count(arch.with_width(variance_width), dataset.x, "readout")
+        variance_sizes = measure_stage.check_sizes(
+            variance_sizes or tuple(8 * count * 2**k for k in range(5)), 64 * n, "variance sizes")
+        if progress:
+            progress("data-variance curve", 0, 1)
+        losses, limits, count = measure_stage.data_variance_losses(arch, dataset.x, y, variance_sizes,
+                                                                   width=variance_width, repeats=repeats, seed=seed)
+        curves["data_variance"] = Curve(
+            "data_variance", "D", variance_sizes, (count,) * len(variance_sizes), _rows(losses), tuple(limits),
+            fit_curve(variance_sizes, losses, limits, seed=seed), 1.0, {**feature_settings, "width": variance_width})
+    if "width_variance" in regimes:
+        variance_widths = variance_widths or _powers_of_two_widths(
+            arch, dataset.x, lambda p: p >= measure_stage.VARIANCE_RATIO * variance_size, first=True)
+        variance_widths = measure_stage.check_sizes(variance_widths, 2**16, "variance widths", lower=1)
+        if progress:
+            progress("width-variance curve", 0, 1)
+        losses, limits, counts = measure_stage.width_variance_losses(
+            arch, dataset.x, y, matrix("nngp"), variance_widths, size=variance_size, repeats=max(repeats, 8),
+            seed=seed)
+        curves["width_variance"] = Curve(
+            "width_variance", "width", variance_widths, counts, _rows(losses), tuple(limits),
+            fit_curve(variance_widths, losses, limits, seed=seed), 1.0, {**feature_settings, "D": variance_size})
+    return Measurement(arch=arch.spec, data=dataset.name, kernel=kernel, n=n, seed=seed, curves=curves,
+                       seconds=time.perf_counter() - start)
+
+
+def _rows(losses: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(v) for v in row) for row in losses)

@@ -237,3 +237,78 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
                    usable=(MIN_INDEX, i_max), status=status, message=message, local_indices=local_indices,
                    local_exponents=local_exponents, prefactor=float(prefactor), drift=float(drift),
                    window_spread=window_spread, resample_spread=resample_spread)
+
+
+# --- Measured curves -----------------------------------------------------------------------------------------------
+
+BOOTSTRAP_SAMPLES = 2000
+CURVE_CI_LEVEL = 0.95
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveFit:
+    """Exponent of a measured curve ``loss ~ x^-exponent`` (or ``loss - limit ~ x^-exponent``).
+
+    Attributes:
+      exponent: least-squares ``-slope`` of ``log mean(loss - limit)`` on ``log x`` over the repeats' mean.
+      ci: 95% percentile-bootstrap interval over the repeats (each resample redraws whole repeats); None when the
+        exponent could not be fitted.
+      x_range: (smallest x, largest x) fitted.
+      repeats: independent repeats per x.
+      status, message: ``"ok"``, or ``"not_positive"`` when the mean (gap) is not positive at some x.
+    """
+
+    exponent: float | None
+    ci: tuple[float, float] | None
+    x_range: tuple[float, float]
+    repeats: int
+    status: str = "ok"
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _log_slope(log_x: np.ndarray, values: np.ndarray) -> float:
+    return float(-np.polyfit(log_x, np.log(values), 1)[0])
+
+
+def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
+    """Fit ``mean_r(losses[:, r] - limits[r]) ~ x^-exponent``; the interval bootstraps the repeats.
+
+    Args:
+      x: (m,) sizes or widths, positive.
+      losses: (m, repeats) measured losses.
+      limits: (repeats,) the loss at infinite x per repeat (variance-limited regimes), or None.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    if losses.ndim != 2 or losses.shape[0] != len(x) or len(x) < 2:
+        raise ValueError(f"losses must have shape (len(x) >= 2, repeats); got {losses.shape} for {len(x)} x values.")
+    gaps = losses - (0.0 if limits is None else np.asarray(limits, dtype=np.float64)[None, :])
+    repeats = gaps.shape[1]
+    x_range = (float(x.min()), float(x.max()))
+    mean = gaps.mean(axis=1)
+    if np.any(mean <= 0):
+        return CurveFit(None, None, x_range, repeats, "not_positive",
+                        "the mean loss gap is not positive at every x: the curve is dominated by noise there; use "
+                        "more repeats or a range where the gap is larger.")
+    log_x = np.log(x)
+    exponent = _log_slope(log_x, mean)
+    if repeats < 2:
+        return CurveFit(exponent, None, x_range, repeats, "ok", "one repeat: no interval.")
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        resampled = gaps[:, rng.integers(0, repeats, repeats)].mean(axis=1)
+        if np.all(resampled > 0):
+            draws.append(_log_slope(log_x, resampled))
+    tail = (1 - CURVE_CI_LEVEL) / 2
+    if len(draws) < 0.9 * BOOTSTRAP_SAMPLES:
+        message = (f"in {BOOTSTRAP_SAMPLES - len(draws)} of {BOOTSTRAP_SAMPLES} bootstrap resamples the gap was not "
+                   "positive: the interval is unreliable; use more repeats.")
+        return CurveFit(exponent, (float(min(draws, default=-np.inf)), float(max(draws, default=np.inf))), x_range,
+                        repeats, "not_positive", message)
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return CurveFit(exponent, (float(min(low, exponent)), float(max(high, exponent))), x_range, repeats)

@@ -56,3 +56,66 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
         write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
     finally:
         plt.close(fig)
+
+
+def _curve_axes(ax, curve, label: str, x=None) -> None:
+    losses = np.asarray(curve.losses)
+    gaps = losses - (0.0 if curve.limits is None else np.asarray(curve.limits)[None, :])
+    x = np.asarray(curve.x if x is None else x, dtype=float)
+    ax.errorbar(x, gaps.mean(axis=1), yerr=gaps.std(axis=1, ddof=1) / np.sqrt(gaps.shape[1]), fmt="o", ms=4,
+                label=label + (f": {curve.fit.exponent:.3f}" if curve.fit.exponent is not None else ""))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+
+
+def plot_curves(measurement, path: str | os.PathLike) -> None:
+    """PNG: one log-log panel per measured regime (mean loss or loss gap, +- standard error over repeats)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = list(measurement.curves.values())
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.8), squeeze=False)
+    for ax, curve in zip(axes[0], curves):
+        _curve_axes(ax, curve, "measured exponent")
+        ylabel = "test MSE" if curve.limits is None else "test MSE - limit"
+        ax.set(xlabel=curve.x_name, ylabel=ylabel, title=curve.regime)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{measurement.arch} on {measurement.data}", fontsize=8)
+    fig.tight_layout()
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def plot_comparison(comparison, path: str | os.PathLike) -> None:
+    """PNG: measured learning curve against D with the theory's E_g(D); the width curve against E_g(D = P)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = comparison.measurement.curves
+    panels = 2 if "width" in curves else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4), squeeze=False)
+    ax = axes[0][0]
+    _curve_axes(ax, curves["data"], "kernel regression, measured")
+    ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
+            label=f"theory E_g(D): {comparison.alpha_D_predicted:.3f}")
+    ax.set(xlabel="training-set size D", ylabel="held-out test MSE", title="alpha_D")
+    ax.legend(fontsize=8)
+    if panels == 2:
+        ax = axes[0][1]
+        _curve_axes(ax, curves["width"], "random features, measured", x=curves["width"].features)
+        ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
+                label=f"theory E_g(D = P), NNGP: {comparison.alpha_W_predicted:.3f}")
+        ax.set(xlabel="features P (width + 1)", ylabel="pool MSE", title="alpha_W")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{comparison.arch} on {comparison.data} (n={comparison.n}, {comparison.kernel.upper()})", fontsize=8)
+    fig.tight_layout()
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
+    finally:
+        plt.close(fig)

@@ -41,6 +41,7 @@ class Spectrum:
       target_norm: ||y||^2 / n = sum of target powers (0.0 when no target).
       noise_floor: eigenvalues below it are numerically zero.
       n: sample size.
+      target: (n, c) the target the powers were computed from (a GP target is drawn inside ``predict``), or None.
     """
 
     eigenvalues: np.ndarray
@@ -51,6 +52,7 @@ class Spectrum:
     target_norm: float
     noise_floor: float
     n: int
+    target: np.ndarray | None = None
 
     @property
     def n_above_floor(self) -> int:
@@ -146,4 +148,5 @@ def spectrum(
         target_norm=0.0 if y is None else float(np.sum(np.asarray(y, dtype=np.float64) ** 2) / n),
         noise_floor=noise_floor(eigenvalues[0], n),
         n=n,
+        target=None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1),
     )

@@ -1,0 +1,142 @@
+"""``compare``: predict and measure on the same sample, and say whether they agree.
+
+alpha_D rows (against the measured kernel-regression curve over its D-range):
+  * kernel-only: alpha_K by duality (Bahri et al.); task-aware: min(a - 1, 2b) (both asymptotic);
+  * theory (recommended): the local exponent of the learning-curve theory E_g(D) (kappa, gamma; Canatar et al.) over
+    the measured D-range, from the pool's spectrum and target powers, with the held-out pool correction
+    (:func:`kernelscale.theory.learning_curve`). Measured curves at these sizes are pre-asymptotic, and so is this.
+alpha_W row (against the readout random-feature curve): duality in curve form, L(P) at infinite data = E_g(D = P)
+on the NNGP spectrum (the readout features' kernel), scored on the pool's own measure (no held-out correction).
+
+Uncertainty of a theory exponent: the same exponent from each half-sample's spectrum (pool n/2, its own correction);
+the interval is the estimate +- the largest difference. Half the pool has a larger finite-pool effect, so this
+interval is conservative.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .api import _load, measure, predict
+from .architectures import as_architecture
+from .kernels import KINDS, compute_kernel
+from .errors import DataError
+from .results import Comparison, ComparisonRow
+from .spectrum import Spectrum, spectrum
+from .theory import learning_curve
+
+
+def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
+    """``"agree"`` when ``|p - m| <= sqrt(hp^2 + hm^2)`` with the interval half-widths on the facing sides."""
+    if predicted is None or measured is None or predicted_ci is None or measured_ci is None:
+        return "n/a"
+    if predicted >= measured:
+        spread = math.hypot(predicted - predicted_ci[0], measured_ci[1] - measured)
+    else:
+        spread = math.hypot(predicted_ci[1] - predicted, measured - measured_ci[0])
+    return "agree" if abs(predicted - measured) <= spread else "disagree"
+
+
+def theory_exponent(spec: Spectrum, sizes, *, ridge: float, noise: float, held_out: bool
+                    ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
+    """Local exponent of E_g over ``sizes`` on the full spectrum, its half-sample interval, and the curve."""
+    full = learning_curve(spec.eigenvalues, spec.target_powers, sizes, ridge=ridge, noise=noise,
+                          pool_size=spec.n if held_out else None)
+    estimate = full.local_exponent()
+    half_n = spec.half_eigenvalues.shape[1]
+    spread = 0.0
+    for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
+        if max(sizes) >= (half_n if held_out else np.count_nonzero(values > spec.noise_floor)):
+            continue
+        half = learning_curve(values, powers, sizes, ridge=ridge, noise=noise, pool_size=half_n if held_out else None)
+        spread = max(spread, abs(half.local_exponent() - estimate))
+    return estimate, (estimate - spread, estimate + spread), full.errors
+
+
+def compare(
+    arch,
+    data,
+    *,
+    n_samples: int = 2000,
+    kernel: str = "ntk",
+    seed: int = 0,
+    sizes=None,
+    widths=None,
+    repeats: int = 5,
+    ridge: float = 0.0,
+    noise: float = 0.0,
+    width: bool = True,
+    device: str | None = None,
+    use_cache: bool = True,
+    progress=None,
+) -> Comparison:
+    """Predict (spectrum, fits, learning-curve theory) and measure (kernel regression against D, and random features
+    against width when ``width``) on the same ``n_samples`` points of ``data``; see the module docstring."""
+    arch = as_architecture(arch)
+    if kernel not in KINDS:
+        raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
+    dataset = _load(arch, data, n_samples, seed)
+    start = time.perf_counter()
+    prediction = predict(arch, dataset, kernel=kernel, seed=seed, device=device, use_cache=use_cache,
+                         progress=progress)
+    spec = prediction.spectrum
+    if spec.target is None:
+        raise DataError(f"the data {dataset.name!r} has no target; a comparison needs labels.")
+    outputs = spec.target.shape[1]
+    seconds_predict = time.perf_counter() - start
+
+    measurement = measure(arch, dataset, kernel=kernel, seed=seed, regimes=("data", "width") if width else ("data",),
+                          sizes=sizes, widths=widths, repeats=repeats, ridge=ridge, noise=noise, target=spec.target,
+                          device=device, use_cache=use_cache, progress=progress)
+    seconds_measure = measurement.seconds
+
+    start = time.perf_counter()
+    data_curve = measurement.curves["data"]
+    d_theory, d_theory_ci, d_errors = theory_exponent(spec, data_curve.x, ridge=ridge, noise=noise * outputs,
+                                                      held_out=True)
+    measured_d, measured_d_ci = data_curve.fit.exponent, data_curve.fit.ci
+    rows = [
+        ComparisonRow("alpha_D", "theory E_g(D) local (recommended)", d_theory, d_theory_ci,
+                      measured_d, measured_d_ci, verdict(d_theory, d_theory_ci, measured_d, measured_d_ci)),
+        ComparisonRow("alpha_D", "task-aware min(a-1, 2b), asymptotic", prediction.alpha_D_task_aware,
+                      prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci,
+                      verdict(prediction.alpha_D_task_aware, prediction.alpha_D_task_aware_ci, measured_d,
+                              measured_d_ci)),
+        ComparisonRow("alpha_D", "kernel-only alpha_K, asymptotic", prediction.alpha_D_kernel_only,
+                      prediction.alpha_D_kernel_only_ci, measured_d, measured_d_ci,
+                      verdict(prediction.alpha_D_kernel_only, prediction.alpha_D_kernel_only_ci, measured_d,
+                              measured_d_ci)),
+    ]
+    w_theory = w_theory_ci = w_features = w_errors = None
+    measured_w = measured_w_ci = width_range = None
+    if width:
+        width_curve = measurement.curves["width"]
+        if kernel == "nngp":
+            nngp_spec = spec
+        else:
+            nngp = compute_kernel(arch, dataset.x, kind="nngp", device=device, use_cache=use_cache).matrix
+            nngp_spec = spectrum(nngp, spec.target, seed=seed)
+        w_features = width_curve.features
+        w_theory, w_theory_ci, w_errors = theory_exponent(nngp_spec, w_features, ridge=0.0, noise=0.0,
+                                                          held_out=False)
+        measured_w, measured_w_ci = width_curve.fit.exponent, width_curve.fit.ci
+        width_range = (width_curve.x[0], width_curve.x[-1])
+        rows.append(ComparisonRow("alpha_W", "theory E_g(D=P), NNGP duality", w_theory,
+                                  w_theory_ci, measured_w, measured_w_ci,
+                                  verdict(w_theory, w_theory_ci, measured_w, measured_w_ci)))
+    seconds_predict += time.perf_counter() - start
+    return Comparison(
+        arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
+        alpha_D_predicted=d_theory, alpha_D_predicted_ci=d_theory_ci,
+        alpha_D_measured=measured_d, alpha_D_measured_ci=measured_d_ci,
+        alpha_W_predicted=w_theory, alpha_W_predicted_ci=w_theory_ci,
+        alpha_W_measured=measured_w, alpha_W_measured_ci=measured_w_ci,
+        d_range=(data_curve.x[0], data_curve.x[-1]), width_range=width_range, rows=tuple(rows),
+        theory_sizes=data_curve.x, theory_errors=tuple(d_errors),
+        width_theory_features=w_features, width_theory_errors=None if w_errors is None else tuple(w_errors),
+        prediction=prediction, measurement=measurement,
+        seconds_predict=seconds_predict, seconds_measure=seconds_measure,
+    )

@@ -3,7 +3,16 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import _compat as _compat  # neural-tangents on current JAX, float64: before anything touches JAX
+from .allocation import Allocation as Allocation
+from .allocation import CostModel as CostModel
+from .allocation import LossModel as LossModel
+from .allocation import LossModelFit as LossModelFit
+from .allocation import allocate as allocate
+from .allocation import fit_loss_model as fit_loss_model
 from .api import measure as measure
+from .api import measure_loss_surface as measure_loss_surface
+from .intrinsic import IntrinsicDimension as IntrinsicDimension
+from .intrinsic import intrinsic_dimension as intrinsic_dimension
 from .api import predict as predict
 from .compare import compare as compare
 from .architectures import Architecture as Architecture
@@ -31,9 +40,12 @@ from .results import ComparisonRow as ComparisonRow
 from .results import Curve as Curve
 from .results import Measurement as Measurement
 from .results import Prediction as Prediction
+from .results import Sweep as Sweep
+from .results import SweepPoint as SweepPoint
 from .spectrum import Spectrum as Spectrum
 from .spectrum import eigendecompose as eigendecompose
 from .spectrum import spectrum as spectrum
+from .sweep import sweep as sweep
 from .theory import TheoryCurve as TheoryCurve
 from .theory import eigenlearning_curve as eigenlearning_curve
 from .theory import learning_curve as learning_curve

@@ -3,15 +3,18 @@ and ``measure`` (the same sample -> measured curves -> :class:`Measurement`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from . import measurements as measure_stage
+from .allocation import LossModelFit, fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError
+from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, compute_kernel
 from .results import Curve, Measurement, Prediction
@@ -52,6 +55,7 @@ def predict(
     device: str | None = None,
     use_cache: bool = True,
     n_halves: int = 2,
+    intrinsic: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Prediction:
     """Predict alpha_K, alpha_D and alpha_W of ``arch`` on ``n_samples`` points of ``data``, without training.
@@ -66,6 +70,7 @@ def predict(
       device: ``"cpu"``, ``"gpu"`` or None (JAX's default device) for the kernel.
       use_cache: reuse kernels cached on disk.
       n_halves: half-samples for the finite-n correction and the resampling uncertainty (>= 1).
+      intrinsic: also estimate the inputs' intrinsic dimension d (TwoNN, MLE) and the manifold estimate 4/d.
       progress: called as ``progress(stage, done, total)``.
 
     Returns:
@@ -111,6 +116,11 @@ def predict(
         task, task_ci = target_fit.exponent, target_fit.ci
     alpha_D, alpha_D_ci = (task, task_ci) if basis == "task-aware" else (alpha_K, alpha_K_ci)
     target_ok = target_fit is not None and target_fit.ok
+    dimension = None
+    if intrinsic:
+        if progress:
+            progress("intrinsic dimension", 0, 1)
+        dimension = intrinsic_dimension(dataset.x)
     return Prediction(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
         alpha_K=alpha_K, alpha_K_ci=alpha_K_ci,
@@ -123,7 +133,7 @@ def predict(
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
         device=matrix.device, seconds=time.perf_counter() - start, kernel_seconds=matrix.seconds,
-        eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, spectrum=spec,
+        eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, intrinsic_dimension=dimension, spectrum=spec,
     )
 
 
@@ -262,3 +272,51 @@ def measure(
 
 def _rows(losses: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in losses)
+
+
+def measure_loss_surface(
+    arch: str | Architecture | tuple,
+    data: str | Dataset,
+    *,
+    n_samples: int = 2000,
+    widths=None,
+    sizes=None,
+    repeats: int = 3,
+    ridge: float = 0.1,
+    n_test: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> LossModelFit:
+    """Measure random-feature test losses on a grid of (width, D) and fit ``L = E + A/P^alpha + B/D^beta``.
+
+    N is the feature count P of each width (the readout's parameters). Defaults: ``n_test`` = min(500, n/4) held-out
+    points; ``widths`` the (up to 6) powers of two with 8 <= P <= n/2; ``sizes`` 6 log-spaced D from 32 to
+    n - n_test. ``ridge`` on the feature Gram matrix keeps the P ~ D interpolation peak out of the surface (see
+    :func:`kernelscale.measurements.grid_losses`). Feed the result to :func:`kernelscale.allocate`.
+    """
+    arch = as_architecture(arch)
+    if arch.body is None:
+        raise DataError(f"{arch.spec!r} is a user's stax triple; a width grid needs a kernelscale spec whose width "
+                        "can be changed (fc, cnn, cnn-gap, resnet).")
+    if not (isinstance(repeats, int) and repeats >= 2):
+        raise DataError(f"repeats must be an integer >= 2 (the intervals need independent repeats); got {repeats!r}.")
+    measure_stage.check_ridge_noise(ridge, 0.0)
+    dataset = _load(arch, data, n_samples, seed)
+    if dataset.y is None:
+        raise DataError(f"the data {dataset.name!r} has no labels; a loss surface needs a target.")
+    n = dataset.n
+    n_test = min(500, n // 4) if n_test is None else n_test
+    widths = widths or _powers_of_two_widths(arch, dataset.x, lambda p: 8 <= p <= n // 2, count=6)
+    widths = measure_stage.check_sizes(widths, 2**16, "widths", lower=1)
+    sizes = sizes or tuple(int(round(s)) for s in np.geomspace(32, n - n_test, 6))
+    sizes = measure_stage.check_sizes(sizes, n - n_test, "sizes")
+    if progress:
+        progress("loss surface", 0, 1)
+    losses, counts = measure_stage.grid_losses(arch, dataset.x, dataset.y, widths, sizes, repeats=repeats,
+                                               ridge=ridge, n_test=n_test, seed=seed)
+    if progress:
+        progress("loss surface", 1, 1)
+    fit = fit_loss_model(counts, sizes, losses, seed=seed)
+    source = {"arch": arch.spec, "data": dataset.name, "n": n, "seed": seed, "widths": list(widths),
+              "ridge": ridge, "n_test": n_test, "features": "readout", "N": "feature count P"}
+    return dataclasses.replace(fit, source=source)

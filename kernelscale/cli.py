@@ -107,6 +107,11 @@ def _print_table(p) -> None:
                   "min(a - 1, 2 b)")
     table.add_row("[bold]alpha_D[/bold]", _number(p.alpha_D), _interval(p.alpha_D_ci), f"recommended: {p.alpha_D_basis}")
     table.add_row("[bold]alpha_W[/bold]", _number(p.alpha_W), _interval(p.alpha_W_ci), "duality: alpha_W = alpha_D")
+    d = p.intrinsic_dimension
+    if d is not None:
+        table.add_row("intrinsic dimension d", f"{d.twonn:.2f} / {d.mle:.2f}", "-", "TwoNN / MLE (k=%d)" % d.neighbors)
+        table.add_row("alpha manifold 4/d", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
+                      "a different estimate, not alpha_K")
     console.print(table)
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
@@ -125,13 +130,16 @@ def predict(
     json_path: Optional[Path] = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the spectrum and the fits"),
     no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache"),
+    no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim",
+                                      help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d"),
 ) -> None:
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample."""
     from .api import predict as api_predict
 
     _check_common(kernel, device, json_path, plot)
     result = _run(lambda progress: api_predict(arch, data, n_samples=n, kernel=kernel, seed=seed, device=device,
-                                               use_cache=not no_cache, progress=progress))
+                                               use_cache=not no_cache, intrinsic=not no_intrinsic,
+                                               progress=progress))
     if result.from_cache:
         stderr.print("kernel read from the on-disk cache (an identical earlier call computed it)")
     if plot is not None:
@@ -240,3 +248,156 @@ def compare(
         plot_comparison(result, plot)
         stderr.print(f"plot written to {plot}")
     _output(result, json_path, _print_comparison)
+
+
+def _print_allocation(a) -> None:
+    console = Console()
+    m = a.model
+    table = Table(title=f"kernelscale allocate: C = {a.compute:.4g} ({a.cost.describe()})")
+    for column in ("quantity", "value", "95% interval"):
+        table.add_column(column)
+
+    def ci(name, source):
+        return f"[{source[name][0]:.4g}, {source[name][1]:.4g}]" if name in source else "-"
+
+    for name in ("n_opt", "d_opt", "a", "b"):
+        table.add_row(name, f"{getattr(a, name):.4g}", ci(name, a.ci))
+    table.add_row("loss at optimum", f"{a.loss_opt:.4g}", "-")
+    table.add_row("D_opt / N_opt", f"{a.tokens_per_parameter:.4g}", "-")
+    for name in ("E", "A", "B", "alpha", "beta"):
+        table.add_row(f"model {name}", f"{getattr(m, name):.4g}", ci(name, a.model_ci))
+    console.print(table)
+    if a.fit is not None:
+        console.print(f"fitted to {len(a.fit.n_values)} x {len(a.fit.d_values)} measured losses "
+                      f"({a.fit.source.get('arch', '')} on {a.fit.source.get('data', '')}); "
+                      f"rms log residual {a.fit.rms_log_residual:.3f}")
+    console.print(a.explanation)
+
+
+@app.command()
+def allocate(
+    compute: float = typer.Option(..., "--compute", help="compute budget C (in the cost model's units)"),
+    E: Optional[float] = typer.Option(None, "--E", help="irreducible loss E"),
+    A: Optional[float] = typer.Option(None, "--A", help="coefficient A of A / N^alpha"),
+    B: Optional[float] = typer.Option(None, "--B", help="coefficient B of B / D^beta"),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="model-size exponent alpha"),
+    beta: Optional[float] = typer.Option(None, "--beta", help="data-size exponent beta"),
+    cost: str = typer.Option("6nd", "--cost", help="cost model: 6nd (C = 6ND), nd, or power:k=K,p=P,q=Q (C = K N^P D^Q)"),
+    arch: Optional[str] = typer.Option(None, "--arch", help="fit the model to a measured grid of this architecture"),
+    data: Optional[str] = typer.Option(None, "--data", help="data spec of the measured grid"),
+    n: int = typer.Option(2000, "--n", help="sample size of the measured grid"),
+    widths: Optional[str] = typer.Option(None, "--widths", help="widths of the grid, comma-separated"),
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="data sizes D of the grid, comma-separated"),
+    repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
+    ridge: float = typer.Option(0.1, "--ridge", help="ridge of the random-feature regression"),
+    seed: int = typer.Option(0, "--seed"),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: loss frontier against compute"),
+) -> None:
+    """Compute-optimal N and D for a budget, from L(N, D) = E + A/N^alpha + B/D^beta given or fitted."""
+    from .allocation import CostModel, LossModel
+    from .allocation import allocate as api_allocate
+    from .api import measure_loss_surface
+
+    _check_writable(json_path, "--json")
+    _check_writable(plot, "--plot")
+    given = {"--E": E, "--A": A, "--B": B, "--alpha": alpha, "--beta": beta}
+    if arch is not None or data is not None:
+        if arch is None or data is None:
+            raise typer.BadParameter("fitting a measured grid needs both --arch and --data.", param_hint="--arch")
+        if any(v is not None for v in given.values()):
+            raise typer.BadParameter("give either the loss model (--E --A --B --alpha --beta) or --arch/--data to "
+                                     "fit it, not both.", param_hint="--arch")
+    elif any(v is None for v in given.values()):
+        missing = ", ".join(k for k, v in given.items() if v is None)
+        raise typer.BadParameter(f"missing {missing}: give all of --E --A --B --alpha --beta, or --arch and --data "
+                                 "to fit them to measured losses.", param_hint="--E")
+    width_list, size_list = _int_list(widths, "--widths"), _int_list(sizes, "--sizes")
+
+    def run(progress):
+        cost_model = CostModel.parse(cost)
+        if arch is None:
+            model = LossModel(E=E, A=A, B=B, alpha=alpha, beta=beta)
+        else:
+            model = measure_loss_surface(arch, data, n_samples=n, widths=width_list, sizes=size_list,
+                                         repeats=repeats, ridge=ridge, seed=seed, progress=progress)
+        return api_allocate(compute, model, cost_model)
+
+    result = _run(run)
+    if plot is not None:
+        from .plots import plot_allocation
+
+        plot_allocation(result, plot)
+        stderr.print(f"plot written to {plot}")
+    _output(result, json_path, _print_allocation)
+
+
+def _with_interval(value, ci) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" + ("" if ci is None else f" [{ci[0]:.2f},{ci[1]:.2f}]")
+
+
+def _print_sweep(s) -> None:
+    table = Table(title=f"kernelscale sweep: {s.applies_to} option {s.parameter} (n={s.n}, {s.kernel.upper()})")
+    columns = [s.parameter, "alpha_K", "a", "alpha_D (rec.)", "d", "4/d"]
+    compared = any(point.comparison is not None for point in s.points)
+    if compared:
+        columns += ["theory", "measured", "verdict"]
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    for point in s.points:
+        p, d = point.prediction, point.prediction.intrinsic_dimension
+        row = [point.value, _with_interval(p.alpha_K, None), _with_interval(p.target_decay, None),
+               _with_interval(p.alpha_D, p.alpha_D_ci), "-" if d is None else f"{d.twonn:.1f}",
+               "-" if d is None else f"{d.alpha_manifold_twonn:.2f}"]
+        if compared:
+            c = point.comparison
+            row += [_with_interval(c.alpha_D_predicted, None),
+                    _with_interval(c.alpha_D_measured, c.alpha_D_measured_ci), c.rows[0].verdict]
+        table.add_row(*row)
+    console = Console()
+    console.print(table)
+    console.print("alpha_D (rec.): the recommended prediction with its interval; d: TwoNN intrinsic dimension, 4/d "
+                  "the manifold estimate (a different estimate)" + ("; theory: the learning-curve theory over the "
+                                                                    "measured D-range" if compared else "") + ".")
+    for point in s.points:
+        if point.prediction.alpha_D is None:
+            console.print(f"{s.parameter}={point.value}: {point.prediction.message}")
+    console.print(f"{s.seconds:.1f} s")
+
+
+@app.command()
+def sweep(
+    arch: str = typer.Option(..., "--arch", help="architecture spec"),
+    data: str = typer.Option(..., "--data", help="data spec"),
+    vary: str = typer.Option(..., "--vary", help="OPTION=V1,V2,...: e.g. classes=10,5,2 or input_noise=0,0.5,1 "
+                             "(data), depth=1,2,3,4 or act=relu,erf,gelu (architecture); arch.KEY / data.KEY "
+                             "when both specs have KEY"),
+    n: int = typer.Option(2000, "--n", help="sample size n of every variant"),
+    kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
+    seed: int = typer.Option(0, "--seed"),
+    with_compare: bool = typer.Option(False, "--compare", help="also measure alpha_D (kernel regression) per variant"),
+    repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: exponents against the varied option"),
+    no_cache: bool = typer.Option(False, "--no-cache"),
+) -> None:
+    """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
+    from .sweep import sweep as api_sweep
+
+    _check_common(kernel, device, json_path, plot)
+    parameter, eq, raw_values = vary.partition("=")
+    values = [v.strip() for v in raw_values.split(",") if v.strip()]
+    if not eq or not parameter.strip() or not values:
+        raise typer.BadParameter(f"{vary!r} is not OPTION=V1,V2,... (e.g. classes=10,5,2).", param_hint="--vary")
+    result = _run(lambda progress: api_sweep(
+        arch, data, parameter=parameter.strip(), values=values, n_samples=n, kernel=kernel, seed=seed,
+        with_compare=with_compare, repeats=repeats, device=device, use_cache=not no_cache, progress=progress))
+    if plot is not None:
+        from .plots import plot_sweep
+
+        plot_sweep(result, plot)
+        stderr.print(f"plot written to {plot}")
+    _output(result, json_path, _print_sweep)

@@ -17,7 +17,13 @@ Data spec form ``NAME:key=value,...``:
 ``fashion-mnist``    as ``mnist``
 ===================  ===============================================================================================
 
-On-disk loaders take ``split=train|test|all`` (default train). Every loader takes ``center`` and ``normalize``.
+On-disk loaders take ``split=train|test|all`` (default train). Every loader takes ``center`` and ``normalize``, and
+two variant options (the dataset experiments of Bahri et al.):
+
+* ``classes=K`` (class-labelled data only): group the C classes into K superclasses, class c -> floor(c K / C)
+  (contiguous blocks, as CIFAR-100's coarse labels group its fine ones); 0 keeps the C classes;
+* ``input_noise=s``: add Gaussian noise of standard deviation s times the sample's RMS per-feature deviation
+  (after the sample is drawn, before preprocessing; its own seed stream, so the same points are drawn at every s).
 
 Preprocessing (:func:`preprocess`), in this order, on the sampled points only:
   1. ``center``: subtract the per-feature mean of the sample (default on for real data, off for sphere/teacher);
@@ -41,8 +47,9 @@ import numpy as np
 from .errors import DataError, SpecError
 from .specs import format_spec, parse_spec
 
-_PREPROCESS_REAL = {"center": True, "normalize": True}
-_PREPROCESS_SYNTHETIC = {"center": False, "normalize": True}
+_VARIANTS = {"classes": 0, "input_noise": 0.0}
+_PREPROCESS_REAL = {"center": True, "normalize": True, **_VARIANTS}
+_PREPROCESS_SYNTHETIC = {"center": False, "normalize": True, **_VARIANTS}
 _SPLIT = {"split": "train"}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "sphere": {"dim": 3, "target": "none", **_PREPROCESS_SYNTHETIC},
@@ -320,6 +327,25 @@ def preprocess(x: np.ndarray, *, center: bool, normalize: bool) -> np.ndarray:
     return flat.reshape(x.shape)
 
 
+def group_classes(labels: np.ndarray, classes: int, groups: int) -> tuple[np.ndarray, int]:
+    """Superclass labels ``floor(c * groups / classes)`` for labels c in [0, classes); returns (labels, groups)."""
+    if not (isinstance(groups, (int, np.integer)) and 2 <= groups <= classes):
+        raise DataError(f"classes={groups}: superclasses must number between 2 and the data's {classes} classes.")
+    return (np.asarray(labels) * groups) // classes, int(groups)
+
+
+def add_input_noise(x: np.ndarray, level: float, *, seed: int) -> np.ndarray:
+    """``x + level * rms * N(0, 1)``, with rms the sample's root-mean-square deviation from its per-feature mean."""
+    if not (np.isfinite(level) and level >= 0):
+        raise DataError(f"input_noise must be a finite number >= 0 (noise std relative to the data's); got {level}.")
+    if level == 0:
+        return x
+    flat = x.reshape(len(x), -1)
+    rms = float(np.sqrt(np.mean((flat - flat.mean(axis=0)) ** 2)))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E6F6973]))
+    return x + level * rms * rng.standard_normal(x.shape)
+
+
 def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
     return np.eye(classes, dtype=np.float64)[labels]
 
@@ -359,13 +385,18 @@ def load_dataset(spec: str, *, n_samples: int, seed: int = 0, input_kind: str = 
                         "use an 'fc' architecture, or image data (digits, mnist5k, cifar10, ...).")
     if input_kind == "flat":
         x = x.reshape(len(x), -1)
+    x = add_input_noise(x, options["input_noise"], seed=seed)
     x = preprocess(x, center=options["center"], normalize=options["normalize"])
     metadata: dict[str, Any] = {"seed": seed, "n": int(n_samples), "input_shape": list(x.shape[1:]),
                                 "center": options["center"], "normalize": options["normalize"],
                                 "target": options.get("target", "labels")}
+    if options["classes"] and raw.classes is None:
+        raise DataError(f"data {name!r}: classes={options['classes']} groups class labels, but this data has no "
+                        "class labels; drop the classes option.")
     if raw.classes is not None:
-        metadata["classes"] = raw.classes
-        y = _one_hot(y, raw.classes)
+        y, classes = group_classes(y, raw.classes, options["classes"] or raw.classes)
+        metadata.update(classes=classes, original_classes=raw.classes)
+        y = _one_hot(y, classes)
     elif y is not None:
         metadata["target"] = "real"
         y = y.reshape(len(y), -1).astype(np.float64)

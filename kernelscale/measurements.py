@@ -249,3 +249,34 @@ def width_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, matr
             prediction = solve_kernel_regression(phi_train @ phi_train.T, phi_test @ phi_train.T, y[train], 0.0)
             losses[i, r] = _mse(prediction, y[test])
     return losses, limits, counts
+
+
+def grid_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, sizes, *, features: str = "readout",
+                repeats: int = 3, ridge: float = 1e-2, n_test: int = 500, seed: int = 0
+                ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Losses of random-feature ridge regression on a grid of (width, D): the model-and-data-limited surface that
+    :func:`kernelscale.allocation.fit_loss_model` fits with ``E + A/P^alpha + B/D^beta``.
+
+    Per repeat, one network per width gives features for the pool; ``n_test`` held-out points are the test set and
+    training sets are nested prefixes of one permutation of the rest. ``ridge`` (on the feature Gram matrix, whose
+    diagonal is about K(x, x) = O(1)) keeps the loss finite where P is close to D (double descent).
+
+    Returns losses (len(widths), len(sizes), repeats) and P per width.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    if max(sizes) + n_test > len(x):
+        raise DataError(f"the grid needs max(sizes) + n_test = {max(sizes)} + {n_test} <= n = {len(x)} points; "
+                        "use smaller sizes or a larger sample.")
+    counts = tuple(feature_count(arch.with_width(w), x, features) for w in widths)
+    losses = np.empty((len(widths), len(sizes), repeats))
+    for r in range(repeats):
+        order = _rng(seed, r, 3).permutation(len(x))
+        test, pool = order[:n_test], order[n_test:]
+        for i, width in enumerate(widths):
+            phi = network_features(arch.with_width(width), x, features=features, seed=seed * 1000 + r)
+            for j, size in enumerate(sizes):
+                train = pool[:size]
+                prediction = solve_kernel_regression(phi[train] @ phi[train].T, phi[test] @ phi[train].T, y[train],
+                                                     ridge)
+                losses[i, j, r] = _mse(prediction, y[test])
+    return losses, counts

@@ -11,14 +11,31 @@ from .fit import richardson_tail
 from .results import Prediction
 
 
-def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
-    """PNG: eigenvalues of K/n on log-log axes with the noise floor, the corrected tails with the fit window and
-    fitted line, and the target tail. Written atomically (no partial file on error)."""
+def _pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (imported here so that importing kernelscale does not)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    """Lay out, write the PNG atomically (no partial file on error) and close the figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    try:
+        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
+    """PNG: eigenvalues of K/n on log-log axes with the noise floor, the corrected tails with the fit window and
+    fitted line, and the target tail. Written atomically (no partial file on error)."""
+    plt = _pyplot()
     spec = prediction.spectrum
     if spec is None:
         raise ValueError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
@@ -51,11 +68,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     right.set(xlabel="index i", ylabel="sum over j > i")
     right.set_title(prediction.arch, fontsize=8)
     right.legend(fontsize=8)
-    fig.tight_layout()
-    try:
-        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    _save(fig, path)
 
 
 def _curve_axes(ax, curve, label: str, x=None) -> None:
@@ -70,11 +83,7 @@ def _curve_axes(ax, curve, label: str, x=None) -> None:
 
 def plot_curves(measurement, path: str | os.PathLike) -> None:
     """PNG: one log-log panel per measured regime (mean loss or loss gap, +- standard error over repeats)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     curves = list(measurement.curves.values())
     fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.8), squeeze=False)
     for ax, curve in zip(axes[0], curves):
@@ -83,20 +92,12 @@ def plot_curves(measurement, path: str | os.PathLike) -> None:
         ax.set(xlabel=curve.x_name, ylabel=ylabel, title=curve.regime)
         ax.legend(fontsize=8)
     fig.suptitle(f"{measurement.arch} on {measurement.data}", fontsize=8)
-    fig.tight_layout()
-    try:
-        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    _save(fig, path)
 
 
 def plot_comparison(comparison, path: str | os.PathLike) -> None:
     """PNG: measured learning curve against D with the theory's E_g(D); the width curve against E_g(D = P)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     curves = comparison.measurement.curves
     panels = 2 if "width" in curves else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4), squeeze=False)
@@ -114,8 +115,83 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
         ax.set(xlabel="features P (width + 1)", ylabel="pool MSE", title="alpha_W")
         ax.legend(fontsize=8)
     fig.suptitle(f"{comparison.arch} on {comparison.data} (n={comparison.n}, {comparison.kernel.upper()})", fontsize=8)
-    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0) -> None:
+    """PNG: the compute-optimal loss frontier L(N_opt(C), D_opt(C)) and N_opt, D_opt against C over ``decades``
+    either side of the budget, the optimum marked; with a fitted model, the measured grid beside its fit."""
+    from .allocation import compute_optimal
+
+    plt = _pyplot()
+    model, cost = allocation.model, allocation.cost
+    computes = allocation.compute * np.logspace(-decades, decades, 81)
+    optima = [compute_optimal(model, c, cost) for c in computes]
+    panels = 3 if allocation.fit is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 3.8))
+    ax = axes[0]
+    ax.loglog(computes, [o.loss_opt - model.E for o in optima], "-", label="compute-optimal frontier")
+    ax.loglog([allocation.compute], [allocation.loss_opt - model.E], "o", color="C3",
+              label=f"C = {allocation.compute:.3g}: L - E = {allocation.loss_opt - model.E:.3g}")
+    ax.set(xlabel=f"compute C ({cost.describe()})", ylabel="L(N_opt, D_opt) - E", title="loss frontier")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.loglog(computes, [o.n_opt for o in optima], "-", label=f"N_opt ~ C^{allocation.a:.3f}")
+    ax.loglog(computes, [o.d_opt for o in optima], "-", label=f"D_opt ~ C^{allocation.b:.3f}")
+    ax.loglog([allocation.compute] * 2, [allocation.n_opt, allocation.d_opt], "o", color="C3")
+    ax.set(xlabel="compute C", ylabel="optimal size", title="allocation")
+    ax.legend(fontsize=8)
+    if allocation.fit is not None:
+        fit, ax = allocation.fit, axes[2]
+        losses = np.asarray(fit.losses).mean(axis=2)
+        d_line = np.geomspace(min(fit.d_values), max(fit.d_values), 50)
+        for i, n_value in enumerate(fit.n_values):
+            ax.loglog(fit.d_values, losses[i], "o", ms=4, color=f"C{i % 10}", label=f"N = {n_value:g}")
+            ax.loglog(d_line, model.loss(n_value, d_line), "-", color=f"C{i % 10}", lw=1)
+        ax.set(xlabel="data size D", ylabel="test loss",
+               title=f"fit (lines), rms log residual {fit.rms_log_residual:.3f}")
+        ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+
+def plot_sweep(sweep, path: str | os.PathLike) -> None:
+    """PNG: alpha_K, the recommended alpha_D and the manifold estimate 4/d (and measured alpha_D when compared)
+    against the varied option, with intervals; categorical x when the values are not numbers."""
+    plt = _pyplot()
+    labels = [point.value for point in sweep.points]
     try:
-        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+        x = np.array([float(v) for v in labels])
+    except ValueError:
+        x = np.arange(len(labels), dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+
+    def series(values, intervals, label, marker, shift):
+        keep = [i for i, v in enumerate(values) if v is not None]
+        if not keep:
+            return
+        centre = np.array([values[i] for i in keep])
+        low = np.array([centre[j] - (intervals[i][0] if intervals[i] else centre[j]) for j, i in enumerate(keep)])
+        high = np.array([(intervals[i][1] if intervals[i] else centre[j]) - centre[j] for j, i in enumerate(keep)])
+        step = (x.max() - x.min()) / 80 if len(x) > 1 else 0.0
+        ax.errorbar(x[keep] + shift * step, centre, yerr=[low, high], fmt=marker, ms=5, capsize=3, label=label)
+
+    predictions = [point.prediction for point in sweep.points]
+    series([p.alpha_D for p in predictions], [p.alpha_D_ci for p in predictions], "alpha_D predicted (recommended)",
+           "o", -1)
+    series([p.alpha_K for p in predictions], [p.alpha_K_ci for p in predictions], "alpha_K (kernel-only)", "s", 0)
+    dims = [p.intrinsic_dimension for p in predictions]
+    series([d.alpha_manifold_twonn if d else None for d in dims], [None] * len(dims), "4/d (TwoNN), manifold", "^", 1)
+    comparisons = [point.comparison for point in sweep.points]
+    if any(c is not None for c in comparisons):
+        series([c.alpha_D_measured if c else None for c in comparisons],
+               [c.alpha_D_measured_ci if c else None for c in comparisons], "alpha_D measured", "D", 2)
+        series([c.alpha_D_predicted if c else None for c in comparisons],
+               [c.alpha_D_predicted_ci if c else None for c in comparisons], "alpha_D theory, measured D-range", "v",
+               3)
+    ax.set_xticks(x, labels)
+    ax.set(xlabel=f"{sweep.parameter} ({sweep.applies_to})", ylabel="exponent",
+           title=f"{predictions[0].arch[:40]} on {predictions[0].data[:30]}")
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=8)
+    _save(fig, path)

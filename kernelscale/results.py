@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
+from ._json import JsonResult
 from .fit import CurveFit, TailFit
+from .intrinsic import IntrinsicDimension
 from .spectrum import Spectrum
 
 
-def _plain(value: Any) -> Any:
-    """Tuples -> lists, numpy scalars -> Python numbers, nested dataclasses -> dicts."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.metadata.get("json", True)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def _tailfit_from_dict(data: dict | None) -> TailFit | None:
-    if data is None:
-        return None
-    tuples = {"ci", "window", "usable", "local_indices", "local_exponents"}
-    return TailFit(**{k: (tuple(v) if k in tuples and v is not None else v) for k, v in data.items()})
-
-
 @dataclasses.dataclass(frozen=True)
-class Prediction:
+class Prediction(JsonResult):
     """Predicted resolution-limited exponents of one architecture on one data sample.
 
     Exponents are of ``L - L_inf ~ x^-alpha``. Intervals are ``(low, high)``; any exponent may be None when its
@@ -50,6 +30,8 @@ class Prediction:
       kernel_fit, target_fit: the full fits with diagnostics.
       status: "ok", "not_converged", "not_power_law" or "too_few_eigenvalues" (of the alpha_K fit).
       device, seconds, kernel_seconds, eigh_seconds, from_cache: where and how long.
+      intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
+        different estimate from alpha_K), or None when not computed.
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
     """
 
@@ -82,34 +64,8 @@ class Prediction:
     kernel_seconds: float
     eigh_seconds: float
     from_cache: bool
+    intrinsic_dimension: IntrinsicDimension | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of every field except ``spectrum``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "spectrum"}
-
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Prediction:
-        names = {f.name for f in dataclasses.fields(cls)} - {"spectrum"}
-        values = {k: data[k] for k in names}
-        for key in ("alpha_K_ci", "target_decay_ci", "alpha_D_kernel_only_ci", "alpha_D_task_aware_ci",
-                    "alpha_D_ci", "alpha_W_ci", "fit_window"):
-            if values[key] is not None:
-                values[key] = tuple(values[key])
-        values["kernel_fit"] = _tailfit_from_dict(values["kernel_fit"])
-        values["target_fit"] = _tailfit_from_dict(values["target_fit"])
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> Prediction:
-        return cls.from_dict(json.loads(text))
-
-
-def _tuple(value):
-    return None if value is None else tuple(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,21 +95,9 @@ class Curve:
     expected: float | None
     settings: dict[str, Any]
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Curve:
-        values = dict(data)
-        values["x"] = tuple(values["x"])
-        values["features"] = _tuple(values["features"])
-        values["losses"] = tuple(tuple(row) for row in values["losses"])
-        values["limits"] = _tuple(values["limits"])
-        fit = dict(values["fit"])
-        fit["ci"], fit["x_range"] = _tuple(fit["ci"]), tuple(fit["x_range"])
-        values["fit"] = CurveFit(**fit)
-        return cls(**values)
-
 
 @dataclasses.dataclass(frozen=True)
-class Measurement:
+class Measurement(JsonResult):
     """Measured curves of one architecture on one data sample (``kernelscale measure``).
 
     Attributes:
@@ -168,22 +112,6 @@ class Measurement:
     seed: int
     curves: dict[str, Curve]
     seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(self)
-
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Measurement:
-        values = dict(data)
-        values["curves"] = {k: Curve.from_dict(v) for k, v in data["curves"].items()}
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> Measurement:
-        return cls.from_dict(json.loads(text))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,7 +133,7 @@ class ComparisonRow:
 
 
 @dataclasses.dataclass(frozen=True)
-class Comparison:
+class Comparison(JsonResult):
     """``kernelscale compare``: predicted and measured exponents on the same sample.
 
     Attributes:
@@ -246,25 +174,32 @@ class Comparison:
     seconds_predict: float
     seconds_measure: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(self)
 
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+@dataclasses.dataclass(frozen=True)
+class SweepPoint:
+    """One variant of a sweep: the value of the varied option, the specs it ran, and its results."""
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Comparison:
-        values = dict(data)
-        for key in ("alpha_D_predicted_ci", "alpha_D_measured_ci", "alpha_W_predicted_ci", "alpha_W_measured_ci",
-                    "d_range", "width_range", "theory_sizes", "theory_errors", "width_theory_features",
-                    "width_theory_errors"):
-            values[key] = _tuple(values[key])
-        values["rows"] = tuple(ComparisonRow(**{**r, "predicted_ci": _tuple(r["predicted_ci"]),
-                                                "measured_ci": _tuple(r["measured_ci"])}) for r in data["rows"])
-        values["prediction"] = Prediction.from_dict(data["prediction"])
-        values["measurement"] = Measurement.from_dict(data["measurement"])
-        return cls(**values)
+    value: str
+    arch: str
+    data: str
+    prediction: Prediction
+    comparison: Comparison | None = None
 
-    @classmethod
-    def from_json(cls, text: str) -> Comparison:
-        return cls.from_dict(json.loads(text))
+
+@dataclasses.dataclass(frozen=True)
+class Sweep(JsonResult):
+    """``kernelscale sweep``: predictions (and optionally comparisons) over the values of one spec option.
+
+    Attributes:
+      parameter: the varied option; applies_to: ``"arch"`` or ``"data"``.
+      points: one :class:`SweepPoint` per value, in the order given.
+      n, kernel, seed: shared by every point; seconds: wall time of the whole sweep.
+    """
+
+    parameter: str
+    applies_to: str
+    points: tuple[SweepPoint, ...]
+    n: int
+    kernel: str
+    seed: int
+    seconds: float

@@ -80,3 +80,11 @@ def format_spec(name: str, options: Mapping[str, Any]) -> str:
     if not options:
         return name
     return name + ":" + ",".join(f"{key}={options[key]}" for key in sorted(options))
+
+
+def with_option(spec: str, key: str, value: Any, *, what: str) -> str:
+    """``spec`` with ``key=value`` set (added, or replacing the value given): ``("fc:depth=3", "act", "erf")`` ->
+    ``"fc:depth=3,act=erf"``. The result is not validated here; parse it with its schema."""
+    name, options = split_spec(spec, what=what)
+    options[key.lower()] = str(value)
+    return name + (":" + ",".join(f"{k}={v}" for k, v in options.items()) if options else "")

@@ -1,0 +1,54 @@
+"""Intrinsic dimension: TwoNN and MLE on samples of known dimension, and its place in predict."""
+
+import numpy as np
+import pytest
+
+import kernelscale as ks
+from kernelscale.errors import DataError
+from kernelscale.intrinsic import intrinsic_dimension
+
+# Both estimators are biased at finite n (downwards as d grows); on 1500 points of a low-dimensional set they land
+# within about 10% of d. The tolerance is a relative one for that estimation error, not rounding.
+DIMENSION_RTOL = 0.12
+
+
+@pytest.mark.parametrize("d", [2, 5])
+def test_linear_subspace(d):
+    rng = np.random.default_rng(d)
+    basis = np.linalg.qr(rng.standard_normal((40, d)))[0]  # a random d-dimensional subspace of R^40
+    x = rng.standard_normal((1500, d)) @ basis.T
+    estimate = intrinsic_dimension(x)
+    assert estimate.twonn == pytest.approx(d, rel=DIMENSION_RTOL)
+    assert estimate.mle == pytest.approx(d, rel=DIMENSION_RTOL)
+    assert estimate.alpha_manifold_twonn == pytest.approx(4 / estimate.twonn)
+
+
+@pytest.mark.parametrize("spec, d", [("sphere:dim=4", 3), ("teacher:dim=3", 3)])
+def test_sphere_and_teacher_manifold(spec, d):
+    x = ks.load_dataset(spec, n_samples=1500, seed=1).x  # S^3 in R^4; a 3-dimensional curved manifold in R^32
+    estimate = intrinsic_dimension(x)
+    assert estimate.twonn == pytest.approx(d, rel=DIMENSION_RTOL)
+    assert estimate.mle == pytest.approx(d, rel=DIMENSION_RTOL)
+
+
+def test_duplicates_are_dropped_and_bad_input_refused():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 3))
+    assert intrinsic_dimension(np.vstack([x, x[:50]])).n == 200
+    with pytest.raises(DataError, match="at least 60 distinct"):
+        intrinsic_dimension(x[:30])
+    x[3, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        intrinsic_dimension(x)
+
+
+def test_predict_reports_the_manifold_estimate_beside_alpha_K():
+    p = ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp")
+    d = p.intrinsic_dimension
+    assert d is not None and d.twonn == pytest.approx(2, rel=DIMENSION_RTOL)
+    assert "not a check" in d.note
+    data = p.to_dict()["intrinsic_dimension"]
+    assert data["alpha_manifold_mle"] == pytest.approx(4 / data["mle"])
+    assert ks.Prediction.from_json(p.to_json()) == p
+    assert ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp",
+                      intrinsic=False).intrinsic_dimension is None

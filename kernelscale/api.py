@@ -133,7 +133,8 @@ def predict(
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
         device=matrix.device, seconds=time.perf_counter() - start, kernel_seconds=matrix.seconds,
-        eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, intrinsic_dimension=dimension, spectrum=spec,
+        eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, devices=matrix.devices,
+        intrinsic_dimension=dimension, spectrum=spec,
     )
 
 

@@ -115,7 +115,7 @@ def _print_table(p) -> None:
     console.print(table)
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
-    console.print(f"device {p.device}{' (kernel from cache)' if p.from_cache else ''}; {p.seconds:.1f} s "
+    console.print(f"device {p.device}{' (kernel from cache)' if p.from_cache else f' x {p.devices}'}; {p.seconds:.1f} s "
                   f"(kernel {p.kernel_seconds:.1f} s, eigendecomposition {p.eigh_seconds:.1f} s)")
 
 

@@ -4,6 +4,11 @@
 ``K[i, j] = k(x_i, x_j)`` of the architecture's infinite-width kernel. The matrix is computed in square blocks of
 ``batch_size`` points (only blocks on or above the diagonal; the rest by symmetry), in float64 with the highest
 matmul precision (on GPUs float32 would silently use TF32, a noise floor near 1e-3 of the top eigenvalue).
+
+Blocks are spread round-robin over all local JAX devices of the chosen platform (each block's inputs are placed on
+its device, so the jitted kernel runs there; up to one block per device is in flight at a time). With the cache on,
+every finished block is saved under ``kernel-<key>.partial-b<batch_size>/`` as soon as it is done, so an
+interrupted computation resumes where it stopped; the folder is removed once the whole matrix is cached.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +51,8 @@ class KernelMatrix:
       device: the JAX device that computed it (``"cpu"``, ``"gpu"``...), or ``"cache"``.
       seconds: wall time of the computation (or of the cache read).
       from_cache: whether it was read from the on-disk cache.
+      devices: how many devices computed blocks (0 when read from the cache).
+      resumed_blocks: blocks read from an interrupted earlier computation instead of being computed.
     """
 
     matrix: np.ndarray
@@ -52,6 +61,8 @@ class KernelMatrix:
     device: str
     seconds: float
     from_cache: bool = False
+    devices: int = 1
+    resumed_blocks: int = 0
 
     @property
     def n(self) -> int:
@@ -148,12 +159,17 @@ def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_
 
 def select_device(device: str | None) -> jax.Device:
     """``None`` -> JAX's default device; ``"cpu"`` / ``"gpu"`` -> the first device of that platform."""
+    return select_devices(device)[0]
+
+
+def select_devices(device: str | None) -> list[jax.Device]:
+    """All local devices of the platform ``device`` names (``None``: JAX's default platform)."""
     if device is None:
-        return jax.devices()[0]
+        return jax.local_devices()
     if device not in ("cpu", "gpu"):
         raise DataError(f"device must be 'cpu' or 'gpu', got {device!r}.")
     try:
-        return jax.devices(device)[0]
+        return jax.local_devices(backend=device)
     except RuntimeError:
         raise KernelError(f"device={device!r} was requested but JAX sees no {device.upper()} "
                           f"(available: {', '.join(sorted({d.platform for d in jax.devices()}))}). "
@@ -181,12 +197,25 @@ def _blocks(n: int, batch_size: int) -> list[tuple[slice, slice]]:
             for i in starts for j in starts if j >= i]
 
 
+def _block_path(folder: Path, rows: slice, cols: slice) -> Path:
+    return folder / f"block-{rows.start}-{cols.start}.npy"
+
+
+def _load_block(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    try:
+        block = np.load(path)
+    except (OSError, ValueError):
+        return None  # unreadable: recompute it
+    return block if block.shape == shape else None
+
+
 def compute_kernel(
     arch: str | Architecture | tuple,
     x: np.ndarray,
     *,
     kind: str = "ntk",
     device: str | None = None,
+    devices: int | None = None,
     batch_size: int | None = None,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
@@ -197,7 +226,8 @@ def compute_kernel(
       arch: spec string, :class:`Architecture` or stax triple.
       x: inputs, shape (n, F) for fully connected or (n, H, W, C) for convolutional architectures.
       kind: ``"ntk"`` or ``"nngp"``.
-      device: ``"cpu"``, ``"gpu"`` or None (JAX's default device).
+      device: ``"cpu"``, ``"gpu"`` or None (JAX's default platform).
+      devices: how many of that platform's local devices to spread blocks over (None: all of them).
       batch_size: points per block; chosen from the memory plan when None.
       use_cache: read and write the on-disk cache (:func:`cache_dir`).
       progress: called as ``progress(blocks_done, blocks_total)``.
@@ -216,25 +246,63 @@ def compute_kernel(
         try:
             matrix = np.load(path)
             if matrix.shape == (len(x), len(x)):
-                return KernelMatrix(matrix, kind, arch.spec, "cache", time.perf_counter() - start, from_cache=True)
+                return KernelMatrix(matrix, kind, arch.spec, "cache", time.perf_counter() - start, from_cache=True,
+                                    devices=0)
         except (OSError, ValueError):
             pass  # an unreadable cache entry is recomputed and overwritten
-    jax_device = select_device(device)
-    plan = plan_memory(arch, x, device=jax_device, batch_size=batch_size)
+    available = select_devices(device)
+    if devices is not None and not (isinstance(devices, int) and 1 <= devices <= len(available)):
+        raise DataError(f"devices must be an integer in [1, {len(available)}] (local {available[0].platform} "
+                        f"devices); got {devices!r}.")
+    used = available[:devices] if devices is not None else available
+    plan = plan_memory(arch, x, device=used[0], batch_size=batch_size)
     kernel_fn = jax.jit(arch.kernel_fn, static_argnames="get")
     matrix = np.empty((len(x), len(x)), dtype=np.float64)
     blocks = _blocks(len(x), plan.batch_size)
-    with jax.default_device(jax_device):
-        for done, (rows, cols) in enumerate(blocks, start=1):
-            block = np.asarray(kernel_fn(x[rows], x[cols], get=kind), dtype=np.float64)
-            matrix[rows, cols] = block
-            matrix[cols, rows] = block.T
-            if progress is not None:
-                progress(done, len(blocks))
+    partial = path.with_name(path.stem + f".partial-b{plan.batch_size}") if path is not None and len(blocks) > 1 \
+        else None
+    done, resumed, dispatched = 0, 0, 0
+
+    def store(rows: slice, cols: slice, block: np.ndarray) -> None:
+        nonlocal done
+        matrix[rows, cols] = block
+        matrix[cols, rows] = block.T
+        done += 1
+        if progress is not None:
+            progress(done, len(blocks))
+
+    in_flight: deque = deque()
+
+    def finish_oldest() -> None:
+        rows, cols, result = in_flight.popleft()
+        block = np.asarray(result, dtype=np.float64)
+        if partial is not None:
+            save_atomically(_block_path(partial, rows, cols), block)
+        store(rows, cols, block)
+
+    for rows, cols in blocks:
+        if partial is not None and _block_path(partial, rows, cols).is_file():
+            block = _load_block(_block_path(partial, rows, cols), (rows.stop - rows.start, cols.stop - cols.start))
+            if block is not None:
+                resumed += 1
+                store(rows, cols, block)
+                continue
+        target = used[dispatched % len(used)]
+        dispatched += 1
+        # committed inputs make the jitted kernel run on their device; dispatch is asynchronous
+        in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
+                                                get=kind)))
+        if len(in_flight) >= len(used):
+            finish_oldest()
+    while in_flight:
+        finish_oldest()
     if not np.all(np.isfinite(matrix)):
         raise KernelError(f"the {kind} kernel of {arch.spec} has NaN or infinite entries on these inputs; "
                           "check the inputs' scale and the architecture's w_std / b_std.")
     seconds = time.perf_counter() - start
     if path is not None:
         save_atomically(path, matrix)
-    return KernelMatrix(matrix, kind, arch.spec, jax_device.platform, seconds)
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
+    return KernelMatrix(matrix, kind, arch.spec, used[0].platform, seconds, devices=len(used),
+                        resumed_blocks=resumed)

@@ -30,6 +30,7 @@ class Prediction(JsonResult):
       kernel_fit, target_fit: the full fits with diagnostics.
       status: "ok", "not_converged", "not_power_law" or "too_few_eigenvalues" (of the alpha_K fit).
       device, seconds, kernel_seconds, eigh_seconds, from_cache: where and how long.
+      devices: how many devices computed the kernel's blocks (0 when it was read from the cache).
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
         different estimate from alpha_K), or None when not computed.
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
@@ -64,6 +65,7 @@ class Prediction(JsonResult):
     kernel_seconds: float
     eigh_seconds: float
     from_cache: bool
+    devices: int = 1
     intrinsic_dimension: IntrinsicDimension | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 

@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     lines = [describe(), "",
              "| arch | data | n | option | value | alpha_K | target a | alpha_D recommended | d TwoNN / MLE | 4/d | "
-             "alpha_D theory (D-range) | alpha_D measured | verdict | seconds |",
+             "alpha_D theory (D-range) | alpha_D measured | verdict | sweep total s |",
              "|" + "---|" * 14]
     print("\n".join(lines), flush=True)
     for arch, data, n, option, values, with_compare in SWEEPS[:1] if args.quick else SWEEPS:

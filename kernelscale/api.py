@@ -13,12 +13,12 @@ from . import measurements as measure_stage
 from .allocation import LossModelFit, fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
-from .errors import DataError
+from .errors import DataError, MemoryPlanError
 from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
-from .kernels import KINDS, compute_kernel
+from .kernels import KINDS, available_host_memory, compute_kernel, kernel_operator
 from .results import Curve, Measurement, Prediction
-from .spectrum import eigendecompose, spectrum
+from .spectrum import eigendecompose, spectrum, topk_spectrum
 from .theory import task_aware_exponent, task_aware_interval
 
 # The fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 indices on half-samples; usable ranges end
@@ -56,6 +56,8 @@ def predict(
     use_cache: bool = True,
     n_halves: int = 2,
     intrinsic: bool = True,
+    eigensolver: str = "auto",
+    n_eigs: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Prediction:
     """Predict alpha_K, alpha_D and alpha_W of ``arch`` on ``n_samples`` points of ``data``, without training.
@@ -71,6 +73,10 @@ def predict(
       use_cache: reuse kernels cached on disk.
       n_halves: half-samples for the finite-n correction and the resampling uncertainty (>= 1).
       intrinsic: also estimate the inputs' intrinsic dimension d (TwoNN, MLE) and the manifold estimate 4/d.
+      eigensolver: ``"full"`` (the whole matrix, eigh), ``"topk"`` (top ``n_eigs`` eigenpairs from kernel blocks
+        computed on the fly; the matrix is never held) or ``"auto"`` (full when the matrix and its
+        eigendecomposition fit in host memory, else top-k).
+      n_eigs: eigenpairs for the top-k solver (default min(2000, n/2 - 1)); the fit uses indices up to n_eigs/2.
       progress: called as ``progress(stage, done, total)``.
 
     Returns:
@@ -85,26 +91,40 @@ def predict(
     dataset = _load(arch, data, n_samples, seed)
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")
-    kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
-    matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache,
-                            progress=kernel_progress)
-    eigh_start = time.perf_counter()
-    if progress:
-        progress("eigendecomposition", 0, 1)
-    decomposition = eigendecompose(matrix.matrix)
+    solver, n_eigs = choose_eigensolver(dataset.n, eigensolver, n_eigs)
     y = dataset.y
-    if dataset.metadata.get("target") == "gp":
-        y = sample_gp_target(*decomposition, seed=seed)
-    spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition)
-    eigh_seconds = time.perf_counter() - eigh_start
-    if progress:
-        progress("eigendecomposition", 1, 1)
+    if solver == "full":
+        kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
+        matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache,
+                                progress=kernel_progress)
+        eigh_start = time.perf_counter()
+        if progress:
+            progress("eigendecomposition", 0, 1)
+        decomposition = eigendecompose(matrix.matrix)
+        if dataset.metadata.get("target") == "gp":
+            y = sample_gp_target(*decomposition, seed=seed)
+        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition)
+        eigh_seconds = time.perf_counter() - eigh_start
+        if progress:
+            progress("eigendecomposition", 1, 1)
+        kernel_seconds, device_name, from_cache, devices = (matrix.seconds, matrix.device, matrix.from_cache,
+                                                            matrix.devices)
+    else:
+        if dataset.metadata.get("target") == "gp":
+            raise DataError("target=gp draws labels from the whole kernel matrix, which the top-k eigensolver never "
+                            "holds; use eigensolver='full' (a smaller n), or data with labels.")
+        eigh_start = time.perf_counter()
+        operator = kernel_operator(arch, dataset.x, kind=kernel, device=device)
+        spec = topk_spectrum(operator, y, n_eigs=n_eigs, n_halves=n_halves, seed=seed, progress=progress)
+        # kernel blocks and eigensolver are interleaved (each pass recomputes the blocks): one figure for both
+        kernel_seconds, eigh_seconds = 0.0, time.perf_counter() - eigh_start
+        device_name, from_cache, devices = operator.devices[0].platform, False, len(operator.devices)
     kernel_fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor,
-                                   what="eigenvalue")
+                                   what="eigenvalue", **spec.totals("eigenvalues"))
     target_fit = None
     if y is not None:
         target_fit = fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target",
-                                       extrapolate=False)
+                                       extrapolate=False, **spec.totals("target"))
     basis, recommendation = _recommend(kernel_fit, target_fit, y is not None)
 
     alpha_K, alpha_K_ci = kernel_fit.exponent, kernel_fit.ci
@@ -132,10 +152,35 @@ def predict(
         alpha_W=alpha_D, alpha_W_ci=alpha_D_ci, recommendation=recommendation,
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
-        device=matrix.device, seconds=time.perf_counter() - start, kernel_seconds=matrix.seconds,
-        eigh_seconds=eigh_seconds, from_cache=matrix.from_cache, devices=matrix.devices,
+        device=device_name, seconds=time.perf_counter() - start, kernel_seconds=kernel_seconds,
+        eigh_seconds=eigh_seconds, from_cache=from_cache, devices=devices, eigensolver=solver, n_eigs=n_eigs,
         intrinsic_dimension=dimension, spectrum=spec,
     )
+
+
+EIGENSOLVERS = ("auto", "full", "topk")
+# bytes per (point, eigenpair) of the top-k solver: the random basis, its image, QR and SVD workspaces (float64)
+_TOPK_BYTES = 6 * 8
+
+
+def choose_eigensolver(n: int, eigensolver: str, n_eigs: int | None) -> tuple[str, int | None]:
+    """``("full", None)`` or ``("topk", k)``: "auto" picks full when the (n, n) matrix and its eigendecomposition
+    (about 4 n^2 float64) fit in host memory. Raises MemoryPlanError when neither fits."""
+    if eigensolver not in EIGENSOLVERS:
+        raise DataError(f"eigensolver must be one of {', '.join(EIGENSOLVERS)}; got {eigensolver!r}.")
+    available = available_host_memory()
+    full_fits = 4 * n * n * 8 <= available
+    if eigensolver == "full" or (eigensolver == "auto" and full_fits):
+        return "full", None
+    fitting = int((available / (_TOPK_BYTES * n) - 10) / 1.25)  # largest k whose workspace fits
+    k = min(2000, n // 2 - 1, fitting) if n_eigs is None else n_eigs
+    if n_eigs is not None and not (isinstance(k, int) and 2 <= k < n // 2):
+        raise DataError(f"n_eigs must be an integer in [2, n/2) = [2, {n // 2}); got {k!r}.")
+    if k > fitting or k < 2:
+        raise MemoryPlanError(f"the top-k eigensolver with n = {n}, n_eigs = {k} needs about "
+                              f"{_TOPK_BYTES * n * (1.25 * k + 10) / 2**30:.1f} GiB of host memory, "
+                              f"{available / 2**30:.1f} GiB are available; use n_eigs <= {fitting} or a smaller n.")
+    return "topk", k
 
 
 REGIMES = ("data", "width", "data_variance", "width_variance")

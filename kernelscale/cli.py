@@ -115,6 +115,9 @@ def _print_table(p) -> None:
     console.print(table)
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
+    if p.eigensolver == "topk":
+        console.print(f"top-k eigensolver: {p.n_eigs} eigenpairs from kernel blocks computed on the fly; the fit "
+                      f"uses indices up to {p.n_eigs // 2}.")
     console.print(f"device {p.device}{' (kernel from cache)' if p.from_cache else f' x {p.devices}'}; {p.seconds:.1f} s "
                   f"(kernel {p.kernel_seconds:.1f} s, eigendecomposition {p.eigh_seconds:.1f} s)")
 
@@ -132,6 +135,11 @@ def predict(
     no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache"),
     no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim",
                                       help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d"),
+    eigensolver: str = typer.Option("auto", "--eigensolver",
+                                    help="full, topk (kernel blocks on the fly, top --n-eigs eigenpairs) or auto "
+                                         "(full when the matrix fits in memory)"),
+    n_eigs: Optional[int] = typer.Option(None, "--n-eigs", help="eigenpairs for --eigensolver topk "
+                                         "(default min(2000, n/2 - 1))"),
 ) -> None:
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample."""
     from .api import predict as api_predict
@@ -139,7 +147,7 @@ def predict(
     _check_common(kernel, device, json_path, plot)
     result = _run(lambda progress: api_predict(arch, data, n_samples=n, kernel=kernel, seed=seed, device=device,
                                                use_cache=not no_cache, intrinsic=not no_intrinsic,
-                                               progress=progress))
+                                               eigensolver=eigensolver, n_eigs=n_eigs, progress=progress))
     if result.from_cache:
         stderr.print("kernel read from the on-disk cache (an identical earlier call computed it)")
     if plot is not None:

@@ -112,25 +112,32 @@ def fit_power_law(x: np.ndarray, y: np.ndarray) -> PowerLawFit:
     return PowerLawFit(exponent=float(-slope), prefactor=float(np.exp(intercept)), r2=float(r2))
 
 
-def tail_sums(values: np.ndarray) -> np.ndarray:
-    """``T[i - 1] = sum_{j > i} values_j`` for i = 1..m (1-based i), computed as ``sum - cumsum``; shape (m,)."""
+def tail_sums(values: np.ndarray, total: float | None = None) -> np.ndarray:
+    """``T[i - 1] = sum_{j > i} values_j`` for i = 1..m (1-based i), computed as ``total - cumsum``; shape (m,).
+
+    ``total`` is the sum of the whole sequence when ``values`` holds only its first m entries (a top-k spectrum:
+    trace(K)/n or ||y||^2/n); None means ``values`` is complete.
+    """
     values = np.asarray(values, dtype=np.float64)
-    return values.sum() - np.cumsum(values)
+    return (values.sum() if total is None else total) - np.cumsum(values)
 
 
-def richardson_tail(values: np.ndarray, half_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Finite-n-corrected tails on indices 1..n//2.
+def richardson_tail(values: np.ndarray, half_values: np.ndarray, total: float | None = None,
+                    half_totals=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Finite-n-corrected tails on indices 1..m.
 
     Args:
-      values: (n,) eigenvalues of K/n (or target powers).
-      half_values: (h, n // 2) the same on h half-samples.
+      values: (n,) eigenvalues of K/n (or target powers), or the first k of them with their ``total``.
+      half_values: (h, m) the same on h half-samples (m = n // 2, or fewer for truncated spectra, m <= k), with
+        their ``half_totals`` (h,) when truncated.
     Returns:
       ``(T_R, T_n, T_R_each)``: the corrected tail ``2 T_n - mean_h T_half`` (m,), the uncorrected tail (m,), and the
-      corrected tail with each half-sample alone (h, m); m = n // 2.
+      corrected tail with each half-sample alone (h, m).
     """
     m = half_values.shape[1]
-    t_full = tail_sums(values)[:m]
-    t_halves = np.array([tail_sums(h) for h in half_values])
+    t_full = tail_sums(values, total)[:m]
+    totals = [None] * len(half_values) if half_totals is None else list(half_totals)
+    t_halves = np.array([tail_sums(h, t) for h, t in zip(half_values, totals)])
     return 2 * t_full - t_halves.mean(axis=0), t_full, 2 * t_full - t_halves
 
 
@@ -160,7 +167,8 @@ def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float
 
 
 def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floor: float = 0.0,
-                      what: str = "eigenvalues", extrapolate: bool = True) -> TailFit:
+                      what: str = "eigenvalues", extrapolate: bool = True, n_samples: int | None = None,
+                      total: float | None = None, half_totals=None) -> TailFit:
     """Fit ``sum_{j>i} values_j ~ C i^-exponent`` with an automatic window and an interval (see module docstring).
 
     Args:
@@ -171,13 +179,16 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
       extrapolate: add the drift to the top-window slope (for smooth spectra). Target powers of one draw of
         labels are noisy (chi-squared per index), their drift is mostly noise: fit them with False; the drift
         then only widens the interval.
+      n_samples, total, half_totals: for a truncated (top-k) spectrum: the sample size n, the sum of all n values
+        and the halves' sums (see :func:`richardson_tail`); half_values then has k // 2 columns.
     """
     values = np.asarray(values, dtype=np.float64)
     half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
-    n = len(values)
-    if half_values.shape[0] < 1 or half_values.shape[1] != n // 2:
-        raise ValueError(f"half_values must have shape (h >= 1, {n // 2}); got {half_values.shape}.")
-    tail, uncorrected, each = richardson_tail(values, half_values)
+    n = len(values) if n_samples is None else n_samples
+    expected = n // 2 if total is None else len(values) // 2
+    if half_values.shape[0] < 1 or half_values.shape[1] != expected:
+        raise ValueError(f"half_values must have shape (h >= 1, {expected}); got {half_values.shape}.")
+    tail, uncorrected, each = richardson_tail(values, half_values, total, half_totals)
     i_max = usable_range(tail, uncorrected, tail_floor=FLOOR_FACTOR * n * noise_floor)
     need = int(np.ceil(MIN_INDEX * WINDOW_RATIO**2))
     if i_max < need:
@@ -213,8 +224,9 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
     resample_spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
     if len(half_values) >= 2:
         # the half-samples are independent draws: the spread of their own slopes measures sampling noise
-        half_slopes = [_slope(tail_sums(h), first, i_max)[0] for h in half_values
-                       if np.all(tail_sums(h)[first - 1 : i_max] > 0)]
+        totals = [None] * len(half_values) if half_totals is None else list(half_totals)
+        half_tails = [tail_sums(h, t) for h, t in zip(half_values, totals)]
+        half_slopes = [_slope(t, first, i_max)[0] for t in half_tails if np.all(t[first - 1 : i_max] > 0)]
         if len(half_slopes) >= 2:
             resample_spread = max(resample_spread, float(np.std(half_slopes, ddof=1)))
     previous_first = int(round(first / WINDOW_RATIO))

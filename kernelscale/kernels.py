@@ -209,6 +209,24 @@ def _load_block(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     return block if block.shape == shape else None
 
 
+def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice, slice]],
+                    devices: list[jax.Device], kind: str):
+    """Yield ``(rows, cols, K[rows, cols])`` (float64 arrays) for each block, spread round-robin over ``devices``
+    with one block in flight per device (JAX dispatch is asynchronous: committed inputs run the jitted kernel on
+    their device while the host collects the previous result)."""
+    in_flight: deque = deque()
+    for i, (rows, cols) in enumerate(blocks):
+        target = devices[i % len(devices)]
+        in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
+                                                get=kind)))
+        if len(in_flight) >= len(devices):
+            rows_done, cols_done, result = in_flight.popleft()
+            yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
+    while in_flight:
+        rows_done, cols_done, result = in_flight.popleft()
+        yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
+
+
 def compute_kernel(
     arch: str | Architecture | tuple,
     x: np.ndarray,
@@ -232,14 +250,7 @@ def compute_kernel(
       use_cache: read and write the on-disk cache (:func:`cache_dir`).
       progress: called as ``progress(blocks_done, blocks_total)``.
     """
-    arch = as_architecture(arch)
-    if kind not in KINDS:
-        raise KernelError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    if x.ndim < 2 or len(x) < 2:
-        raise DataError(f"x must have shape (n >= 2, ...); got {x.shape}.")
-    if not np.all(np.isfinite(x)):
-        raise DataError("x contains NaN or infinite values; clean or drop those points.")
+    arch, x = _check_inputs(arch, x, kind)
     start = time.perf_counter()
     path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy" if use_cache and arch.cacheable else None
     if path is not None and path.is_file():
@@ -250,18 +261,14 @@ def compute_kernel(
                                     devices=0)
         except (OSError, ValueError):
             pass  # an unreadable cache entry is recomputed and overwritten
-    available = select_devices(device)
-    if devices is not None and not (isinstance(devices, int) and 1 <= devices <= len(available)):
-        raise DataError(f"devices must be an integer in [1, {len(available)}] (local {available[0].platform} "
-                        f"devices); got {devices!r}.")
-    used = available[:devices] if devices is not None else available
+    used = _use_devices(device, devices)
     plan = plan_memory(arch, x, device=used[0], batch_size=batch_size)
-    kernel_fn = jax.jit(arch.kernel_fn, static_argnames="get")
+    kernel_fn = _jitted_kernel_fn(arch)
     matrix = np.empty((len(x), len(x)), dtype=np.float64)
     blocks = _blocks(len(x), plan.batch_size)
     partial = path.with_name(path.stem + f".partial-b{plan.batch_size}") if path is not None and len(blocks) > 1 \
         else None
-    done, resumed, dispatched = 0, 0, 0
+    done, resumed = 0, 0
 
     def store(rows: slice, cols: slice, block: np.ndarray) -> None:
         nonlocal done
@@ -271,31 +278,20 @@ def compute_kernel(
         if progress is not None:
             progress(done, len(blocks))
 
-    in_flight: deque = deque()
-
-    def finish_oldest() -> None:
-        rows, cols, result = in_flight.popleft()
-        block = np.asarray(result, dtype=np.float64)
+    to_compute = []
+    for rows, cols in blocks:
+        saved = _block_path(partial, rows, cols) if partial is not None else None
+        block = _load_block(saved, (rows.stop - rows.start, cols.stop - cols.start)) if saved and saved.is_file() \
+            else None
+        if block is None:
+            to_compute.append((rows, cols))
+        else:
+            resumed += 1
+            store(rows, cols, block)
+    for rows, cols, block in evaluate_blocks(kernel_fn, x, to_compute, used, kind):
         if partial is not None:
             save_atomically(_block_path(partial, rows, cols), block)
         store(rows, cols, block)
-
-    for rows, cols in blocks:
-        if partial is not None and _block_path(partial, rows, cols).is_file():
-            block = _load_block(_block_path(partial, rows, cols), (rows.stop - rows.start, cols.stop - cols.start))
-            if block is not None:
-                resumed += 1
-                store(rows, cols, block)
-                continue
-        target = used[dispatched % len(used)]
-        dispatched += 1
-        # committed inputs make the jitted kernel run on their device; dispatch is asynchronous
-        in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
-                                                get=kind)))
-        if len(in_flight) >= len(used):
-            finish_oldest()
-    while in_flight:
-        finish_oldest()
     if not np.all(np.isfinite(matrix)):
         raise KernelError(f"the {kind} kernel of {arch.spec} has NaN or infinite entries on these inputs; "
                           "check the inputs' scale and the architecture's w_std / b_std.")
@@ -306,3 +302,91 @@ def compute_kernel(
             shutil.rmtree(partial, ignore_errors=True)
     return KernelMatrix(matrix, kind, arch.spec, used[0].platform, seconds, devices=len(used),
                         resumed_blocks=resumed)
+
+
+def _jitted_kernel_fn(arch: Architecture) -> Callable:
+    # A fresh jit per kernel computation (or per operator). Sharing one jitted function across calls through an
+    # lru_cache made XLA's CPU convolutions segfault intermittently (cnn, cnn-gap and resnet kernels in a loop: 1 of
+    # 3 runs of 30 calls); with a fresh jit, 0 of 7 runs.
+    return jax.jit(arch.kernel_fn, static_argnames="get")
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelOperator:
+    """The (n, n) kernel matrix as a linear operator whose blocks are computed on the fly and never held whole:
+    for samples whose matrix does not fit in memory (the top-k eigensolver of :mod:`kernelscale.spectrum`).
+
+    Every :meth:`matvec` is one pass over the n(n+1)/2 block pairs (spread over ``devices`` as
+    :func:`compute_kernel` does); memory is O(n l) for l vectors plus one block per device.
+    """
+
+    arch: Architecture
+    x: np.ndarray
+    kind: str
+    batch_size: int
+    devices: tuple
+    kernel_fn: Callable = dataclasses.field(repr=False, compare=False, default=None)
+
+    def __post_init__(self):
+        if self.kernel_fn is None:
+            object.__setattr__(self, "kernel_fn", _jitted_kernel_fn(self.arch))
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    def matvec(self, vectors: np.ndarray) -> np.ndarray:
+        """``K @ vectors`` for vectors of shape (n, l)."""
+        vectors = np.asarray(vectors, dtype=np.float64)
+        out = np.zeros_like(vectors)
+        blocks = _blocks(self.n, self.batch_size)
+        for rows, cols, block in evaluate_blocks(self.kernel_fn, self.x, blocks, list(self.devices), self.kind):
+            out[rows] += block @ vectors[cols]
+            if rows != cols:
+                out[cols] += block.T @ vectors[rows]
+        return out
+
+    def diagonal(self) -> np.ndarray:
+        """``K[i, i]`` for all i, shape (n,) (from the diagonal blocks only)."""
+        starts = range(0, self.n, self.batch_size)
+        blocks = [(slice(i, min(i + self.batch_size, self.n)),) * 2 for i in starts]
+        out = np.empty(self.n)
+        for rows, _, block in evaluate_blocks(self.kernel_fn, self.x, blocks, list(self.devices), self.kind):
+            out[rows] = np.diag(block)
+        return out
+
+    def subset(self, index: np.ndarray) -> KernelOperator:
+        """The operator of the kernel on the points ``x[index]``."""
+        return dataclasses.replace(self, x=np.ascontiguousarray(self.x[np.asarray(index)]))
+
+
+def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
+                    devices: int | None = None, batch_size: int | None = None) -> KernelOperator:
+    """A :class:`KernelOperator` for the ``kind`` kernel of ``arch`` on ``x`` (same checks and device choice as
+    :func:`compute_kernel`; the block size comes from the device's memory when None)."""
+    arch, x = _check_inputs(arch, x, kind)
+    used = _use_devices(device, devices)
+    if batch_size is None:
+        per_pair = _pair_numbers(x, arch) * _BYTES
+        batch_size = max(1, min(len(x), 2048, int(np.sqrt(available_device_memory(used[0]) / 4 / per_pair))))
+    return KernelOperator(arch=arch, x=x, kind=kind, batch_size=int(batch_size), devices=tuple(used))
+
+
+def _check_inputs(arch, x, kind: str) -> tuple[Architecture, np.ndarray]:
+    arch = as_architecture(arch)
+    if kind not in KINDS:
+        raise KernelError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    if x.ndim < 2 or len(x) < 2:
+        raise DataError(f"x must have shape (n >= 2, ...); got {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        raise DataError("x contains NaN or infinite values; clean or drop those points.")
+    return arch, x
+
+
+def _use_devices(device: str | None, devices: int | None) -> list[jax.Device]:
+    available = select_devices(device)
+    if devices is not None and not (isinstance(devices, int) and 1 <= devices <= len(available)):
+        raise DataError(f"devices must be an integer in [1, {len(available)}] (local {available[0].platform} "
+                        f"devices); got {devices!r}.")
+    return available[:devices] if devices is not None else available

@@ -32,6 +32,11 @@ def _save(fig, path: str | os.PathLike) -> None:
         plt.close(fig)
 
 
+def _totals(spec, what: str) -> tuple:
+    totals = spec.totals(what)
+    return (totals["total"], totals["half_totals"]) if totals else (None, None)
+
+
 def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     """PNG: eigenvalues of K/n on log-log axes with the noise floor, the corrected tails with the fit window and
     fitted line, and the target tail. Written atomically (no partial file on error)."""
@@ -40,7 +45,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     if spec is None:
         raise ValueError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    index = np.arange(1, spec.n + 1)
+    index = np.arange(1, len(spec.eigenvalues) + 1)
     positive = spec.eigenvalues > 0
     left.loglog(index[positive], spec.eigenvalues[positive], ".", ms=2, label="eigenvalues of K/n")
     left.axhline(spec.noise_floor, color="grey", ls=":", label=f"noise floor {spec.noise_floor:.1e}")
@@ -50,7 +55,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     left.legend(fontsize=8)
 
     fit = prediction.kernel_fit
-    tail, raw, _ = richardson_tail(spec.eigenvalues, spec.half_eigenvalues)
+    tail, raw, _ = richardson_tail(spec.eigenvalues, spec.half_eigenvalues, *_totals(spec, "eigenvalues"))
     m = np.arange(1, len(tail) + 1)
     right.loglog(m[tail > 0], tail[tail > 0], "-", label="eigenvalue tail (finite-n corrected)")
     right.loglog(m[raw > 0], raw[raw > 0], ":", color="C0", alpha=0.6, label="eigenvalue tail (raw)")
@@ -63,7 +68,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
         right.loglog(line, tail[centre - 1] * (line / centre) ** -fit.exponent, "--", color="C1",
                      label=f"alpha_K = {fit.exponent:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
     if prediction.target_fit is not None and spec.target_powers is not None:
-        ttail, _, _ = richardson_tail(spec.target_powers, spec.half_target_powers)
+        ttail, _, _ = richardson_tail(spec.target_powers, spec.half_target_powers, *_totals(spec, "target"))
         right.loglog(m[ttail > 0], ttail[ttail > 0], "-", color="C2", label="target tail (corrected)")
     right.set(xlabel="index i", ylabel="sum over j > i")
     right.set_title(prediction.arch, fontsize=8)

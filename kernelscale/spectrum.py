@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy import linalg
 
 from .errors import KernelError
 
@@ -42,6 +43,10 @@ class Spectrum:
       noise_floor: eigenvalues below it are numerically zero.
       n: sample size.
       target: (n, c) the target the powers were computed from (a GP target is drawn inside ``predict``), or None.
+      half_traces, half_target_norms: (h,) the halves' trace(K_half)/(n/2) and ||y_half||^2/(n/2) when the spectra
+        are truncated (top-k: the tails are totals minus partial sums), else None (the sums of the full spectra).
+      solver: ``"full"`` (eigh of the whole matrix) or ``"topk"`` (top-k eigenpairs only; ``eigenvalues`` then
+        has k < n entries and ``half_eigenvalues`` k // 2 per half).
     """
 
     eigenvalues: np.ndarray
@@ -53,6 +58,18 @@ class Spectrum:
     noise_floor: float
     n: int
     target: np.ndarray | None = None
+    half_traces: np.ndarray | None = None
+    half_target_norms: np.ndarray | None = None
+    solver: str = "full"
+
+    def totals(self, what: str) -> dict:
+        """Keyword arguments for :func:`kernelscale.fit.fit_tail_exponent` on the ``"eigenvalues"`` or ``"target"``
+        of a truncated (top-k) spectrum: the sample size and exact sums; empty for a full spectrum."""
+        if self.solver != "topk":
+            return {}
+        if what == "eigenvalues":
+            return {"n_samples": self.n, "total": self.trace, "half_totals": self.half_traces}
+        return {"n_samples": self.n, "total": self.target_norm, "half_totals": self.half_target_norms}
 
     @property
     def n_above_floor(self) -> int:
@@ -149,4 +166,113 @@ def spectrum(
         noise_floor=noise_floor(eigenvalues[0], n),
         n=n,
         target=None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- top-k
+
+TOPK_OVERSAMPLE = 0.25  # extra random directions, as a fraction of k (at least 10)
+TOPK_PASSES = 3  # passes over the kernel: 2 power iterations and the Nystrom pass
+
+
+def randomized_eigh(matvec, n: int, k: int, *, passes: int = TOPK_PASSES, oversample: int | None = None,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k eigenpairs of a PSD operator known only through ``matvec(V) = A @ V`` (V of shape (n, l)).
+
+    Randomized Nystrom approximation with ``passes - 1`` power iterations (Tropp, Yurtsever, Udell & Cevher,
+    "Fixed-rank approximation of a positive-semidefinite matrix from streaming data", NeurIPS 2017, Alg. 3, with the
+    range found by subspace iteration as in Halko, Martinsson & Tropp 2011, Alg. 4.4): Q = orth(A^(passes-1) G),
+    Y = A Q, then A ~ Y (Q^T Y)^-1 Y^T computed stably with a small shift. The Nystrom eigenvalues are lower
+    bounds, accurate for the leading ~k of the l = k + oversample directions.
+
+    Returns (eigenvalues (k,) descending, eigenvectors (n, k) orthonormal columns).
+    Raises KernelError when Q^T A Q is not positive definite (A is not PSD).
+    """
+    if not (isinstance(k, (int, np.integer)) and 1 <= k < n):
+        raise KernelError(f"n_eigs must be an integer in [1, n - 1] = [1, {n - 1}]; got {k!r}.")
+    if passes < 1:
+        raise KernelError(f"passes must be >= 1; got {passes}.")
+    oversample = max(10, int(TOPK_OVERSAMPLE * k)) if oversample is None else oversample
+    width = min(n, k + oversample)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x70B4]))
+    basis = np.linalg.qr(rng.standard_normal((n, width)))[0]
+    for _ in range(passes - 1):
+        basis = np.linalg.qr(matvec(basis))[0]
+    image = matvec(basis)
+    shift = np.sqrt(n) * np.finfo(np.float64).eps * np.linalg.norm(image, 2)
+    image = image + shift * basis
+    core = basis.T @ image
+    try:
+        factor = np.linalg.cholesky((core + core.T) / 2)
+    except np.linalg.LinAlgError:
+        raise KernelError("the kernel is not positive semi-definite: Q^T K Q has a negative eigenvalue in the "
+                          "top-k eigensolver. A neural-tangents kernel in float64 is PSD; check the inputs.") from None
+    scaled = linalg.solve_triangular(factor, image.T, lower=True).T  # image @ factor^-T
+    vectors, singular, _ = np.linalg.svd(scaled, full_matrices=False)
+    values = np.maximum(singular**2 - shift, 0.0)
+    return values[:k], vectors[:, :k]
+
+
+def topk_spectrum(operator, y: np.ndarray | None = None, *, n_eigs: int, n_halves: int = 2, seed: int = 0,
+                  passes: int = TOPK_PASSES, progress=None) -> Spectrum:
+    """The :class:`Spectrum` of K/n from its top ``n_eigs`` eigenpairs only, for samples too large for a full
+    eigendecomposition; ``operator`` is a :class:`kernelscale.kernels.KernelOperator` (blocks on the fly).
+
+    Tails beyond k come from exact totals: trace(K)/n from the diagonal and ||y||^2/n, minus the partial sums.
+    Half-samples get the top ``n_eigs`` of their own operators, of which the first ``n_eigs // 2`` are kept (the
+    fit uses indices up to n_eigs // 2). Each call of the eigensolver costs ``passes`` passes over the kernel.
+    """
+    n = operator.n
+    y = None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1)
+    if y is not None and len(y) != n:
+        raise KernelError(f"y has {len(y)} rows but the kernel operator has n = {n}.")
+    half = n // 2
+    if not 2 <= n_eigs < half:
+        raise KernelError(f"n_eigs must lie in [2, n/2) = [2, {half}) for the half-sample correction; got {n_eigs}. "
+                          "Use the full eigendecomposition for small samples.")
+    total_steps = 1 + n_halves
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
+
+    def solve(op, target, step):
+        if progress:
+            progress("top-k eigensolver", step, total_steps)
+        diagonal = op.diagonal()
+        values, vectors = randomized_eigh(lambda v: op.matvec(v) / op.n, op.n, n_eigs, passes=passes,
+                                          seed=seed + step)
+        powers = None if target is None else project_target(vectors, target)
+        norm = 0.0 if target is None else float(np.sum(target**2) / op.n)
+        return values, powers, float(diagonal.sum() / op.n), norm
+
+    values, powers, trace, target_norm = solve(operator, y, 0)
+    if values[0] <= 0 or values.sum() > trace * (1 + 1e-8):
+        raise KernelError(f"the top-k eigenvalues of K/n sum to {values.sum():.6g}, more than the trace "
+                          f"{trace:.6g}, or the largest is not positive: the kernel is not PSD.")
+    half_values, half_powers, half_traces, half_norms = [], [], [], []
+    permutation = rng.permutation(n)
+    for h in range(n_halves):
+        if h % 2 == 0 and h > 0:
+            permutation = rng.permutation(n)
+        index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
+        v, p, t, norm = solve(operator.subset(index), None if y is None else y[index], 1 + h)
+        half_values.append(v[: n_eigs // 2])
+        half_traces.append(t)
+        half_norms.append(norm)
+        if p is not None:
+            half_powers.append(p[: n_eigs // 2])
+    if progress:
+        progress("top-k eigensolver", total_steps, total_steps)
+    keep = n_eigs // 2
+    return Spectrum(
+        eigenvalues=values,
+        target_powers=powers,
+        half_eigenvalues=np.array(half_values).reshape(n_halves, keep),
+        half_target_powers=np.array(half_powers).reshape(n_halves, keep) if y is not None else None,
+        trace=trace,
+        target_norm=target_norm,
+        noise_floor=noise_floor(values[0], n),
+        n=n,
+        target=y,
+        half_traces=np.array(half_traces),
+        half_target_norms=np.array(half_norms) if y is not None else None,
+        solver="topk",
     )

@@ -1,0 +1,109 @@
+"""How the cost of each stage grows with n (issue: scale, item 7): seconds and peak memory per stage against n, on
+log-log axes, with n^2 and n^3 reference slopes.
+
+Each (stage, n) runs in a fresh process; time is wall time of the stage alone, memory is the growth of the process's
+peak resident set (ru_maxrss) during the stage, so inputs made before it (the matrix for eigh) are not counted.
+Data: sphere:dim=8 (any n), FC depth 3 ReLU NTK, float64, kernel cache off.
+
+    uv run python benchmarks/scaling.py [--sizes 500 1000 2000 4000]
+
+Writes benchmarks/results/scaling.md and docs/scaling.png.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+STAGES = ["kernel", "eigh", "spectrum", "topk", "predict"]
+STAGE_CODE = r"""
+import json, resource, sys, time
+import numpy as np
+import kernelscale as ks
+from kernelscale.kernels import kernel_operator
+from kernelscale.spectrum import randomized_eigh
+stage, n = sys.argv[1], int(sys.argv[2])
+arch = ks.parse_architecture("fc:depth=3,act=relu")
+data = ks.load_dataset("sphere:dim=8", n_samples=n, seed=0)
+matrix = ks.compute_kernel(arch, data.x[:64], use_cache=False)  # compile before timing
+if stage in ("eigh", "spectrum"):
+    matrix = ks.compute_kernel(arch, data.x, use_cache=False).matrix
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+if stage == "kernel":
+    ks.compute_kernel(arch, data.x, use_cache=False)
+elif stage == "eigh":
+    ks.eigendecompose(matrix)
+elif stage == "spectrum":
+    ks.spectrum(matrix, None, n_halves=2)
+elif stage == "topk":
+    op = kernel_operator(arch, data.x)
+    randomized_eigh(lambda v: op.matvec(v) / n, n, n // 8)
+elif stage == "predict":
+    ks.predict(arch, data, use_cache=False, intrinsic=False)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"stage": stage, "n": n, "seconds": seconds, "peak_mb": peak / 1024}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="+", type=int, default=[500, 1000, 2000, 4000])
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "scaling.md"))
+    parser.add_argument("--plot", default=str(Path(__file__).parent.parent / "docs" / "scaling.png"))
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _machine import describe
+
+    lines = [describe(), "", "FC depth 3 ReLU NTK on sphere:dim=8, float64; one fresh process per cell; "
+             "peak = growth of peak RSS during the stage", "",
+             "| stage | n | seconds | peak MB |", "|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    results = []
+    for stage in STAGES:
+        for n in args.sizes:
+            out = subprocess.run([sys.executable, "-c", STAGE_CODE, stage, str(n)], capture_output=True, text=True,
+                                 timeout=1800)
+            if out.returncode != 0:
+                raise SystemExit(f"{stage} n={n} failed:\n{out.stderr[-2000:]}")
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            results.append(row)
+            line = f"| {stage} | {n} | {row['seconds']:.2f} | {row['peak_mb']:.0f} |"
+            lines.append(line)
+            print(line, flush=True)
+    import numpy as np
+
+    lines += ["", "| stage | slope of log seconds on log n (largest two n) |", "|---|---|"]
+    for stage in STAGES:
+        rows = sorted((r for r in results if r["stage"] == stage), key=lambda r: r["n"])[-2:]
+        slope = np.log(rows[1]["seconds"] / rows[0]["seconds"]) / np.log(rows[1]["n"] / rows[0]["n"])
+        lines.append(f"| {stage} | {slope:.2f} |")
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[-len(STAGES) - 3:]))
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    sizes = np.array(sorted(args.sizes), dtype=float)
+    for stage in STAGES:
+        rows = sorted((r for r in results if r["stage"] == stage), key=lambda r: r["n"])
+        left.loglog([r["n"] for r in rows], [r["seconds"] for r in rows], "o-", label=stage)
+        right.loglog([r["n"] for r in rows], [max(r["peak_mb"], 1e-1) for r in rows], "o-", label=stage)
+    for ax, unit, top in ((left, "seconds", max(r["seconds"] for r in results)),
+                          (right, "peak MB", max(r["peak_mb"] for r in results))):
+        ax.loglog(sizes, top * (sizes / sizes[-1]) ** 2, "k:", lw=1, label="n^2")
+        ax.loglog(sizes, top * (sizes / sizes[-1]) ** 3, "k--", lw=1, label="n^3")
+        ax.set(xlabel="n", ylabel=unit)
+        ax.legend(fontsize=7)
+    fig.suptitle(describe(), fontsize=7)
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

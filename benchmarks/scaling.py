@@ -5,7 +5,7 @@ Each (stage, n) runs in a fresh process; time is wall time of the stage alone, m
 peak resident set (ru_maxrss) during the stage, so inputs made before it (the matrix for eigh) are not counted.
 Data: sphere:dim=8 (any n), FC depth 3 ReLU NTK, float64, kernel cache off.
 
-    uv run python benchmarks/scaling.py [--sizes 500 1000 2000 4000]
+    uv run python benchmarks/scaling.py [--sizes 600 1200 2400 4800]
 
 Writes benchmarks/results/scaling.md and docs/scaling.png.
 """
@@ -50,7 +50,7 @@ print(json.dumps({"stage": stage, "n": n, "seconds": seconds, "peak_mb": peak / 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", nargs="+", type=int, default=[500, 1000, 2000, 4000])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[600, 1200, 2400, 4800])
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "scaling.md"))
     parser.add_argument("--plot", default=str(Path(__file__).parent.parent / "docs" / "scaling.png"))
     args = parser.parse_args()

@@ -10,7 +10,8 @@ Stages:
      and the top-k eigensolver (k = n/8) against the full one.
   3. end to end: ``predict`` (with and without the intrinsic dimension) against the naive pipeline (one jitted
      kernel_fn call, numpy eigh, one least-squares fit of log lambda on log i).
-Each timing is the best of 2 runs (no compile time), kernel cache off.
+Each timing is the best of 3 runs, kernel cache off; every run of compute_kernel, predict and the naive pipeline
+jits the kernel afresh (tracing and compiling included on both sides).
 
     uv run python benchmarks/speed.py [--cases digits:1797 mnist5k:3000]
 """
@@ -32,7 +33,7 @@ from kernelscale.spectrum import randomized_eigh
 ARCH = "fc:depth=3,act=relu"
 
 
-def best(function, repeats: int = 2) -> tuple[float, object]:
+def best(function, repeats: int = 3) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeats):
         start = time.perf_counter()
@@ -55,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     print(describe())
     arch = ks.parse_architecture(ARCH)
-    print(f"arch {arch.spec}, NTK, float64; best of 2 runs each\n")
+    print(f"arch {arch.spec}, NTK, float64; best of 3 runs each\n")
     kernel_rows, eigh_rows, end_rows = [], [], []
     for case in args.cases:
         name, n = case.split(":")

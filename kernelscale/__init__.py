@@ -34,6 +34,7 @@ from .fit import fit_power_law as fit_power_law
 from .fit import fit_tail_exponent as fit_tail_exponent
 from .kernels import KernelMatrix as KernelMatrix
 from .kernels import compute_kernel as compute_kernel
+from .kernels import compute_kernel_share as compute_kernel_share
 from .kernels import plan_memory as plan_memory
 from .results import Comparison as Comparison
 from .results import ComparisonRow as ComparisonRow

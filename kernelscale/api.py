@@ -18,7 +18,7 @@ from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, available_host_memory, compute_kernel, kernel_operator
 from .results import Curve, Measurement, Prediction
-from .spectrum import eigendecompose, spectrum, topk_spectrum
+from .spectrum import eigendecompose, eigendecompose_where, spectrum, topk_spectrum
 from .theory import task_aware_exponent, task_aware_interval
 
 # The fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 indices on half-samples; usable ranges end
@@ -100,7 +100,8 @@ def predict(
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1)
-        decomposition = eigendecompose(matrix.matrix)
+        values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device)
+        decomposition = (values, vectors)
         if dataset.metadata.get("target") == "gp":
             y = sample_gp_target(*decomposition, seed=seed)
         spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition)
@@ -119,6 +120,7 @@ def predict(
         # kernel blocks and eigensolver are interleaved (each pass recomputes the blocks): one figure for both
         kernel_seconds, eigh_seconds = 0.0, time.perf_counter() - eigh_start
         device_name, from_cache, devices = operator.devices[0].platform, False, len(operator.devices)
+        eigh_device = "cpu"  # the small (l, l) problems of the top-k solver run on the host
     kernel_fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor,
                                    what="eigenvalue", **spec.totals("eigenvalues"))
     target_fit = None
@@ -153,7 +155,7 @@ def predict(
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
         device=device_name, seconds=time.perf_counter() - start, kernel_seconds=kernel_seconds,
-        eigh_seconds=eigh_seconds, from_cache=from_cache, devices=devices, eigensolver=solver, n_eigs=n_eigs,
+        eigh_seconds=eigh_seconds, from_cache=from_cache, devices=devices, eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
         intrinsic_dimension=dimension, spectrum=spec,
     )
 

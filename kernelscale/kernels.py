@@ -197,6 +197,52 @@ def _blocks(n: int, batch_size: int) -> list[tuple[slice, slice]]:
             for i in starts for j in starts if j >= i]
 
 
+def _partial_folder(path: Path, batch_size: int) -> Path:
+    """Where the finished blocks of the matrix cached at ``path`` live while it is computed."""
+    return path.with_name(path.stem + f".partial-b{batch_size}")
+
+
+def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int,
+                         share: tuple[int, int], device: str | None = None, devices: int | None = None) -> int:
+    """Compute this process's share of the kernel's blocks into the cache's partial folder; returns how many it
+    computed. For several processes or hosts with a shared cache folder (``$KERNELSCALE_CACHE`` on a shared file
+    system): process i of p, ``share=(i, p)``, computes the blocks with index = i mod p that are not saved yet; a
+    later :func:`compute_kernel` with the same ``batch_size`` then assembles the matrix from the saved blocks (and
+    computes any still missing). With ``jax.distributed``, ``share=(jax.process_index(), jax.process_count())``.
+    """
+    index, count = share
+    if not (isinstance(count, int) and count >= 1 and isinstance(index, int) and 0 <= index < count):
+        raise DataError(f"share must be (index, count) with 0 <= index < count; got {share!r}.")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise DataError("compute_kernel_share needs an explicit batch_size >= 1, the same in every process (the "
+                        f"block grid must agree); got {batch_size!r}.")
+    arch, x = _check_inputs(arch, x, kind)
+    if not arch.cacheable:
+        raise DataError("sharing blocks needs a cacheable architecture (a spec string, or from_stax with a name).")
+    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy"
+    if path.is_file():
+        return 0
+    used = _use_devices(device, devices)
+    plan_memory(arch, x, device=used[0], batch_size=batch_size)
+    folder = _partial_folder(path, batch_size)
+    mine = [(rows, cols) for i, (rows, cols) in enumerate(_blocks(len(x), batch_size))
+            if i % count == index and not _block_path(folder, rows, cols).is_file()]
+    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, mine, used, kind):
+        save_atomically(_block_path(folder, rows, cols), block)
+    return len(mine)
+
+
+def missing_blocks(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int) -> int:
+    """How many blocks of the kernel are neither cached as a whole matrix nor saved in its partial folder (0 when
+    the shares of :func:`compute_kernel_share` are all done)."""
+    arch, x = _check_inputs(arch, x, kind)
+    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy"
+    if path.is_file():
+        return 0
+    folder = _partial_folder(path, batch_size)
+    return sum(not _block_path(folder, rows, cols).is_file() for rows, cols in _blocks(len(x), batch_size))
+
+
 def _block_path(folder: Path, rows: slice, cols: slice) -> Path:
     return folder / f"block-{rows.start}-{cols.start}.npy"
 
@@ -266,8 +312,7 @@ def compute_kernel(
     kernel_fn = _jitted_kernel_fn(arch)
     matrix = np.empty((len(x), len(x)), dtype=np.float64)
     blocks = _blocks(len(x), plan.batch_size)
-    partial = path.with_name(path.stem + f".partial-b{plan.batch_size}") if path is not None and len(blocks) > 1 \
-        else None
+    partial = _partial_folder(path, plan.batch_size) if path is not None and len(blocks) > 1 else None
     done, resumed = 0, 0
 
     def store(rows: slice, cols: slice, block: np.ndarray) -> None:

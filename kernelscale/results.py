@@ -31,6 +31,8 @@ class Prediction(JsonResult):
       status: "ok", "not_converged", "not_power_law" or "too_few_eigenvalues" (of the alpha_K fit).
       device, seconds, kernel_seconds, eigh_seconds, from_cache: where and how long.
       devices: how many devices computed the kernel's blocks (0 when it was read from the cache).
+      eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
+        fell back to the host).
       eigensolver, n_eigs: ``"full"`` eigh of the whole matrix, or ``"topk"`` with its number of eigenpairs (the
         kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0: ``eigh_seconds`` holds both).
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
@@ -70,6 +72,7 @@ class Prediction(JsonResult):
     devices: int = 1
     eigensolver: str = "full"
     n_eigs: int | None = None
+    eigh_device: str = "cpu"
     intrinsic_dimension: IntrinsicDimension | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 

@@ -90,15 +90,42 @@ def _check_matrix(matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def eigendecompose(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _eigh(scaled: np.ndarray, vectors: bool = True):
+    """LAPACK divide and conquer (``syevd``) on a scratch copy the caller no longer needs (overwritten)."""
+    return linalg.eigh(scaled, eigvals_only=not vectors, driver="evd", overwrite_a=True, check_finite=False)
+
+
+# jnp.linalg.eigh on GPU fails for matrices over 2^31 bytes in some JAX releases (DESIGN.md): larger ones go to the
+# host. The device also needs the matrix, its eigenvectors and the solver's workspace (about 3 copies).
+GPU_EIGH_MAX_BYTES = 2**31 - 1
+GPU_EIGH_COPIES = 3
+
+
+def eigendecompose(matrix: np.ndarray, *, device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """Eigen-pairs of K/n: ``(eigenvalues (n,) descending, eigenvectors (n, n) in columns)``.
+
+    ``device``: ``"cpu"`` (LAPACK on the host, the default), ``"gpu"`` or None (the JAX default device: a GPU when
+    there is one). On a JAX device the decomposition runs with ``jax.numpy.linalg.eigh`` in float64 when the matrix
+    is at most ``GPU_EIGH_MAX_BYTES`` and fits the device's free memory; otherwise, or when the device fails, it
+    falls back to the host (:func:`eigendecompose_where` says which ran).
 
     Raises KernelError if K is not symmetric, not finite, or has an eigenvalue below
     ``-NEGATIVE_FACTOR * noise_floor`` (not positive semi-definite). Round-off negatives are kept as they are.
     """
+    return eigendecompose_where(matrix, device=device)[:2]
+
+
+def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu"
+                         ) -> tuple[np.ndarray, np.ndarray, str]:
+    """:func:`eigendecompose` and where it ran: ``"cpu"`` (host LAPACK) or the JAX device's platform, with
+    ``" (fallback: reason)"`` appended when a requested device could not be used."""
     matrix = _check_matrix(matrix)
     n = matrix.shape[0]
-    eigenvalues, eigenvectors = np.linalg.eigh(matrix / n)
+    eigenvalues, eigenvectors, where = None, None, "cpu"
+    if device != "cpu":
+        eigenvalues, eigenvectors, where = _device_eigh(matrix, device)
+    if eigenvalues is None:
+        eigenvalues, eigenvectors = _eigh(matrix / n)
     eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
     floor = noise_floor(eigenvalues[0], n)
     if eigenvalues[0] <= 0 or eigenvalues[-1] < -NEGATIVE_FACTOR * floor:
@@ -107,7 +134,32 @@ def eigendecompose(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f"largest {eigenvalues[0]:.3g} (round-off allows down to {-NEGATIVE_FACTOR * floor:.3g}). "
             "A kernel from neural-tangents in float64 is PSD; check that the matrix was not computed in float32 "
             "or modified.")
-    return eigenvalues, eigenvectors
+    return eigenvalues, eigenvectors, where
+
+
+def _device_eigh(matrix: np.ndarray, device: str | None):
+    """(values, vectors, where) from jnp.linalg.eigh on the JAX device, or (None, None, reason) to use the host."""
+    import jax
+    import jax.numpy as jnp
+
+    from .kernels import available_device_memory, select_device
+
+    target = select_device(device)
+    if target.platform == "cpu" and device is None:
+        return None, None, "cpu"  # no accelerator: host LAPACK is the faster CPU path
+    n = matrix.shape[0]
+    if matrix.nbytes > GPU_EIGH_MAX_BYTES:
+        return None, None, f"cpu (fallback: {matrix.nbytes / 2**30:.1f} GiB matrix is over the 2 GiB device limit)"
+    if GPU_EIGH_COPIES * matrix.nbytes > available_device_memory(target):
+        return None, None, "cpu (fallback: not enough free device memory)"
+    try:
+        values, vectors = jnp.linalg.eigh(jax.device_put(matrix / n, target))
+        values, vectors = np.asarray(values, dtype=np.float64), np.asarray(vectors, dtype=np.float64)
+    except Exception as exc:  # XLA runtime errors (out of memory, solver failures) have no common public type
+        return None, None, f"cpu (fallback: {type(exc).__name__} on {target.platform})"
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
+        return None, None, f"cpu (fallback: non-finite result on {target.platform})"
+    return values, vectors, target.platform
 
 
 def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -134,9 +186,10 @@ def spectrum(
       y: (n,) or (n, c) targets, or None.
       n_halves: number of random half-samples (disjoint in pairs); 0 disables the finite-n correction.
       seed: seed of the random halves.
-      decomposition: ``eigendecompose(matrix)`` when the caller already has it (avoids a second eigh).
+      decomposition: ``eigendecompose(matrix)`` when the caller already has it (avoids a second eigh and a second
+        check of the matrix, which ``eigendecompose`` made).
     """
-    matrix = _check_matrix(matrix)
+    matrix = _check_matrix(matrix) if decomposition is None else np.asarray(matrix, dtype=np.float64)
     n = matrix.shape[0]
     eigenvalues, eigenvectors = decomposition if decomposition is not None else eigendecompose(matrix)
     powers = None if y is None else project_target(eigenvectors, y)
@@ -150,9 +203,9 @@ def spectrum(
         index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
         sub = matrix[np.ix_(index, index)]
         if y is None:
-            values = np.linalg.eigvalsh(sub / half)[::-1]
+            values = _eigh(sub / half, vectors=False)[::-1]
         else:
-            values, vectors = np.linalg.eigh(sub / half)
+            values, vectors = _eigh(sub / half)
             values, vectors = values[::-1], vectors[:, ::-1]
             half_powers.append(project_target(vectors, np.asarray(y).reshape(n, -1)[index]))
         half_values.append(values)

@@ -114,3 +114,40 @@ def test_cli_topk_json():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["eigensolver"] == "topk" and data["n_eigs"] == 200 and data["devices"] >= 1
+
+
+def test_device_eigh_path_and_its_fallbacks(monkeypatch):
+    """The JAX eigh path (run on the CPU device here, as it runs on a GPU) agrees with host LAPACK; a matrix over
+    the device limit and a device failure fall back to the host and say why."""
+    import importlib
+
+    import jax.numpy as jnp
+
+    from kernelscale.spectrum import _device_eigh, eigendecompose_where
+
+    spectrum_module = importlib.import_module("kernelscale.spectrum")  # the name ks.spectrum is the function
+
+    x = ks.load_dataset("sphere:dim=4", n_samples=300, seed=0).x
+    matrix = ks.compute_kernel("fc:depth=2", x, use_cache=False).matrix
+    host_values, host_vectors, where = eigendecompose_where(matrix, device="cpu")
+    assert where == "cpu"
+    assert eigendecompose_where(matrix, device=None)[2] == "cpu"  # no accelerator here: host LAPACK
+    values, vectors, where = _device_eigh(matrix, "cpu")  # the JAX path, explicitly on the CPU device
+    assert where == "cpu"
+    values, vectors = values[::-1], vectors[:, ::-1]
+    np.testing.assert_allclose(values, host_values, rtol=1e-9, atol=1e-12 * host_values[0])
+    overlap = np.abs(np.sum(vectors[:, :10] * host_vectors[:, :10], axis=0))  # eigenvectors up to sign
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-8)
+
+    monkeypatch.setattr(spectrum_module, "GPU_EIGH_MAX_BYTES", 1000)
+    assert "over the 2 GiB device limit" in _device_eigh(matrix, "cpu")[2]
+    monkeypatch.setattr(spectrum_module, "GPU_EIGH_MAX_BYTES", 2**31 - 1)
+
+    def failing(_):
+        raise RuntimeError("cusolver failed")
+
+    monkeypatch.setattr(jnp.linalg, "eigh", failing)
+    assert _device_eigh(matrix, "cpu")[:2] == (None, None)
+    assert "fallback: RuntimeError" in _device_eigh(matrix, "cpu")[2]
+    with pytest.raises(KernelError, match="JAX sees no GPU"):
+        eigendecompose_where(matrix, device="gpu")

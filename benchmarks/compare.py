@@ -17,7 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from _machine import describe
+from _machine import describe, fmt
 
 import kernelscale as ks
 
@@ -35,12 +35,6 @@ CASES = [  # (arch, data, n, kernel)
     ("fc:depth=3,act=relu", "digits", 1797, "nngp"),
     ("cnn:depth=2,act=relu", "digits", 1000, "ntk"),
 ]
-
-
-def fmt(value, ci=None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}" + ("" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
 
 
 def main() -> None:

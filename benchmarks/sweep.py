@@ -11,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-from _machine import describe
+from _machine import describe, fmt
 
 import kernelscale as ks
 from kernelscale.plots import plot_sweep
@@ -24,12 +24,6 @@ SWEEPS = [  # (arch, data, n, option, values, compare)
     ("fc:depth=3,act=relu", "digits", 1797, "depth", [1, 2, 3, 4], True),
     ("fc:depth=3", "digits", 1797, "act", ["relu", "erf", "gelu"], True),
 ]
-
-
-def fmt(value, ci=None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3f}" + ("" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]")
 
 
 def main() -> None:

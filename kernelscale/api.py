@@ -198,8 +198,20 @@ def _load(arch: Architecture, data: str | Dataset, n_samples: int, seed: int) ->
 
 
 def _powers_of_two_widths(arch: Architecture, x, keep, count: int = 5, first: bool = False) -> tuple[int, ...]:
-    """Widths 1, 2, 4, ... whose feature count P satisfies ``keep(P)``; the last (or first) ``count`` of them."""
+    """Widths 1, 2, 4, ... whose feature count P satisfies ``keep(P)``; the last (or first) ``count`` of them.
+
+    When fewer than 3 powers of two qualify (flatten readouts of convolutional networks have P = pixels x width + 1
+    features, so few widths fit under n/4), the integer widths whose P qualifies are used instead, up to ``count``
+    of them spread over their range (P is linear in the width: P(w) = P(1) + (w - 1) (P(2) - P(1))).
+    """
     widths = [2**k for k in range(14) if keep(measure_stage.feature_count(arch.with_width(2**k), x, "readout"))]
+    if len(widths) < measure_stage.MIN_SIZES:
+        one = measure_stage.feature_count(arch.with_width(1), x, "readout")
+        step = measure_stage.feature_count(arch.with_width(2), x, "readout") - one
+        integers = [w for w in range(1, 2**13) if keep(one + (w - 1) * step)]
+        if len(integers) > len(widths):
+            picks = np.unique(np.round(np.geomspace(1, len(integers), min(count, len(integers)))).astype(int)) - 1
+            return tuple(integers[i] for i in picks)
     return tuple(widths[:count] if first else widths[-count:])
 
 

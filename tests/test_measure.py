@@ -139,3 +139,15 @@ def test_widths_that_exceed_memory_are_refused_before_allocating(monkeypatch):
     arch = ks.parse_architecture(ARCH)
     with pytest.raises(ks.MemoryPlanError, match="GiB"):
         measurements.network_features(arch, np.zeros((600, 64)), seed=0)
+
+
+def test_flatten_readouts_get_an_integer_width_grid():
+    """A CNN's flatten readout has P = 64 width + 1 features on 8x8 digits: only widths 1 and 2 are powers of two
+    with P <= n/4 = 250, so the default grid falls back to the integer widths 1, 2, 3."""
+    from kernelscale.api import _powers_of_two_widths
+
+    cnn = ks.parse_architecture("cnn:depth=2,act=relu")
+    x = ks.load_dataset("digits", n_samples=1000, input_kind="image").x
+    assert _powers_of_two_widths(cnn, x, lambda p: 16 <= p <= 250) == (1, 2, 3)
+    fc = ks.parse_architecture("fc:depth=3")
+    assert _powers_of_two_widths(fc, x.reshape(1000, -1), lambda p: 16 <= p <= 250) == (16, 32, 64, 128)

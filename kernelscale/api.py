@@ -16,7 +16,7 @@ from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError, MemoryPlanError
 from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
-from .kernels import KINDS, available_host_memory, compute_kernel, kernel_operator
+from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator
 from .results import Curve, Measurement, Prediction
 from .spectrum import eigendecompose, eigendecompose_where, spectrum, topk_spectrum
 from .theory import task_aware_exponent, task_aware_interval
@@ -171,7 +171,7 @@ def choose_eigensolver(n: int, eigensolver: str, n_eigs: int | None) -> tuple[st
     if eigensolver not in EIGENSOLVERS:
         raise DataError(f"eigensolver must be one of {', '.join(EIGENSOLVERS)}; got {eigensolver!r}.")
     available = available_host_memory()
-    full_fits = 4 * n * n * 8 <= available
+    full_fits = full_eigh_bytes(n) <= available
     if eigensolver == "full" or (eigensolver == "auto" and full_fits):
         return "full", None
     fitting = int((available / (_TOPK_BYTES * n) - 10) / 1.25)  # largest k whose workspace fits
@@ -195,6 +195,11 @@ def _load(arch: Architecture, data: str | Dataset, n_samples: int, seed: int) ->
         raise DataError(f"n={n_samples!r} is too small: fitting a spectrum with an uncertainty needs "
                         f"n >= {MIN_SAMPLES}.")
     return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
+
+
+def _check_repeats(repeats) -> None:
+    if not (isinstance(repeats, int) and repeats >= 2):
+        raise DataError(f"repeats must be an integer >= 2 (the intervals need independent repeats); got {repeats!r}.")
 
 
 def _powers_of_two_widths(arch: Architecture, x, keep, count: int = 5, first: bool = False) -> tuple[int, ...]:
@@ -257,8 +262,7 @@ def measure(
     unknown = set(regimes) - set(REGIMES)
     if unknown or not regimes:
         raise DataError(f"regimes must be a non-empty subset of {', '.join(REGIMES)}; got {list(regimes)}.")
-    if not (isinstance(repeats, int) and repeats >= 2):
-        raise DataError(f"repeats must be an integer >= 2 (the interval needs independent repeats); got {repeats!r}.")
+    _check_repeats(repeats)
     measure_stage.check_ridge_noise(ridge, noise)
     dataset = _load(arch, data, n_samples, seed)
     n = dataset.n
@@ -358,8 +362,7 @@ def measure_loss_surface(
     if arch.body is None:
         raise DataError(f"{arch.spec!r} is a user's stax triple; a width grid needs a kernelscale spec whose width "
                         "can be changed (fc, cnn, cnn-gap, resnet).")
-    if not (isinstance(repeats, int) and repeats >= 2):
-        raise DataError(f"repeats must be an integer >= 2 (the intervals need independent repeats); got {repeats!r}.")
+    _check_repeats(repeats)
     measure_stage.check_ridge_noise(ridge, 0.0)
     dataset = _load(arch, data, n_samples, seed)
     if dataset.y is None:

@@ -124,6 +124,11 @@ def _pair_numbers(x: np.ndarray, arch: Architecture) -> int:
     return _INTERMEDIATES
 
 
+def full_eigh_bytes(n: int) -> int:
+    """Host bytes of an (n, n) float64 matrix plus its full eigendecomposition (eigenvectors and workspace): 4 n^2."""
+    return 4 * n * n * _BYTES
+
+
 def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_size: int | None = None,
                 host_available: int | None = None) -> MemoryPlan:
     """Plan the computation before allocating; raises MemoryPlanError (with the largest n that fits) if it won't.
@@ -142,7 +147,9 @@ def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_
             pixel_entries_per_pair = per_pair // (_INTERMEDIATES * _BYTES)
             batch_size = min(batch_size, int(np.sqrt(MAX_BLOCK_PIXEL_ENTRIES / pixel_entries_per_pair)))
         batch_size = max(1, min(n, batch_size, 2048))
-    plan = MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=n * n * _BYTES, eigh_bytes=3 * n * n * _BYTES,
+    matrix_bytes = n * n * _BYTES
+    plan = MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=matrix_bytes,
+                      eigh_bytes=full_eigh_bytes(n) - matrix_bytes,
                       block_bytes=batch_size * batch_size * per_pair, host_available=host_available,
                       device_available=device_available)
     if plan.host_needed > host_available:
@@ -185,6 +192,11 @@ def cache_key(arch: Architecture, x: np.ndarray, kind: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def cache_path(arch: Architecture, x: np.ndarray, kind: str) -> Path:
+    """Where the whole matrix is cached: ``cache_dir() / kernel-<cache_key>.npy``."""
+    return cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy"
+
+
 def save_atomically(path: Path, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` (.npy), creating the folder; no partial file is left on error."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +231,7 @@ def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kin
     arch, x = _check_inputs(arch, x, kind)
     if not arch.cacheable:
         raise DataError("sharing blocks needs a cacheable architecture (a spec string, or from_stax with a name).")
-    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy"
+    path = cache_path(arch, x, kind)
     if path.is_file():
         return 0
     used = _use_devices(device, devices)
@@ -236,7 +248,7 @@ def missing_blocks(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str
     """How many blocks of the kernel are neither cached as a whole matrix nor saved in its partial folder (0 when
     the shares of :func:`compute_kernel_share` are all done)."""
     arch, x = _check_inputs(arch, x, kind)
-    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy"
+    path = cache_path(arch, x, kind)
     if path.is_file():
         return 0
     folder = _partial_folder(path, batch_size)
@@ -298,7 +310,7 @@ def compute_kernel(
     """
     arch, x = _check_inputs(arch, x, kind)
     start = time.perf_counter()
-    path = cache_dir() / f"kernel-{cache_key(arch, x, kind)}.npy" if use_cache and arch.cacheable else None
+    path = cache_path(arch, x, kind) if use_cache and arch.cacheable else None
     if path is not None and path.is_file():
         try:
             matrix = np.load(path)

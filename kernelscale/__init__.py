@@ -50,6 +50,9 @@ from .sweep import sweep as sweep
 from .theory import TheoryCurve as TheoryCurve
 from .theory import eigenlearning_curve as eigenlearning_curve
 from .theory import learning_curve as learning_curve
+from .training import TrainedNetwork as TrainedNetwork
+from .training import TrainingSettings as TrainingSettings
+from .training import train_network as train_network
 
 try:
     __version__ = version("kernelscale")

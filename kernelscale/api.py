@@ -10,13 +10,14 @@ from collections.abc import Callable
 import numpy as np
 
 from . import measurements as measure_stage
+from . import training as training_stage
 from .allocation import LossModelFit, fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError, MemoryPlanError
 from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
-from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator
+from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator, select_device
 from .results import Curve, Measurement, Prediction
 from .spectrum import eigendecompose, eigendecompose_where, spectrum, topk_spectrum
 from .theory import task_aware_exponent, task_aware_interval
@@ -185,7 +186,8 @@ def choose_eigensolver(n: int, eigensolver: str, n_eigs: int | None) -> tuple[st
     return "topk", k
 
 
-REGIMES = ("data", "width", "data_variance", "width_variance")
+REGIMES = ("data", "width", "data_variance", "width_variance", "trained_width", "trained_data")
+TRAINED_WIDTHS = {"cpu": tuple(2**k for k in range(3, 8)), "gpu": tuple(2**k for k in range(3, 11))}
 
 
 def _load(arch: Architecture, data: str | Dataset, n_samples: int, seed: int) -> Dataset:
@@ -237,6 +239,10 @@ def measure(
     variance_sizes=None,
     variance_size: int = 16,
     variance_widths=None,
+    trained_widths=None,
+    trained_width: int = 64,
+    trained_sizes=None,
+    training: training_stage.TrainingSettings | None = None,
     target: np.ndarray | None = None,
     device: str | None = None,
     use_cache: bool = True,
@@ -250,7 +256,11 @@ def measure(
     default powers of two with P <= n/4), fitted and scored on the whole pool; ``"data_variance"`` a network of
     ``variance_width`` trained on ``variance_sizes`` points (default 8P..128P); ``"width_variance"`` networks of
     ``variance_widths`` (default: P from 8 to 128 times D) trained on ``variance_size`` points, against the NNGP
-    kernel regression on the same split.
+    kernel regression on the same split; ``"trained_width"`` networks trained with optax (``training``, see
+    :mod:`kernelscale.training`) at ``trained_widths`` (default 8..128 on a CPU, 8..1024 on a GPU) on all the
+    training points (n minus test and validation points), test loss against width; ``"trained_data"`` networks of
+    ``trained_width`` trained on ``trained_sizes`` points (default 6 log-spaced from n/64 to n/4, the kernel curve's
+    range), against D. Trained curves use min(repeats, 3) repeats.
 
     ``target`` replaces the dataset's labels (e.g. the GP target a :class:`Prediction` drew, ``p.spectrum.target``).
     Each curve's exponent comes with a 95% bootstrap interval over ``repeats`` independent draws.
@@ -330,8 +340,51 @@ def measure(
         curves["width_variance"] = Curve(
             "width_variance", "width", variance_widths, counts, _rows(losses), tuple(limits),
             fit_curve(variance_widths, losses, limits, seed=seed), 1.0, {**feature_settings, "D": variance_size})
+    if {"trained_width", "trained_data"} & set(regimes):
+        curves.update(_trained_curves(arch, dataset.x, y, regimes, trained_widths, trained_width, trained_sizes,
+                                      training or training_stage.TrainingSettings(), min(repeats, 3), seed, device,
+                                      progress))
     return Measurement(arch=arch.spec, data=dataset.name, kernel=kernel, n=n, seed=seed, curves=curves,
                        seconds=time.perf_counter() - start)
+
+
+def _trained_curves(arch: Architecture, x: np.ndarray, y: np.ndarray, regimes, widths, width: int, sizes,
+                    settings: training_stage.TrainingSettings, repeats: int, seed: int, device: str | None,
+                    progress) -> dict[str, Curve]:
+    """The trained-network curves of :func:`measure`: test loss against width (all training points) and against D."""
+    n = len(x)
+    holdout = training_stage.default_holdout(n)
+    n_train = n - 2 * holdout
+    base = {**dataclasses.asdict(settings), "n_test": holdout, "n_val": holdout, "readout_init": "zero",
+            "early_stopping": "validation"}
+    curves = {}
+    runs = []
+    if "trained_width" in regimes:
+        platform = select_device(device).platform
+        widths = measure_stage.check_sizes(widths or TRAINED_WIDTHS.get(platform, TRAINED_WIDTHS["gpu"]), 2**16,
+                                           "trained widths", lower=1)
+        runs.append(("trained_width", "width", widths, (n_train,)))
+    if "trained_data" in regimes:
+        sizes = sizes or measure_stage.default_sizes(n, count=6)
+        sizes = measure_stage.check_sizes(sizes, n_train, "trained sizes (D <= n - test - validation points)")
+        runs.append(("trained_data", "D", (width,), sizes))
+    for regime, x_name, run_widths, run_sizes in runs:
+        result = training_stage.trained_losses(arch, x, y, run_widths, run_sizes, settings=settings, repeats=repeats,
+                                               n_test=holdout, n_val=holdout, seed=seed, device=device,
+                                               progress=progress)
+        losses = result.test[:, 0, :] if regime == "trained_width" else result.test[0]
+        xs = run_widths if regime == "trained_width" else run_sizes
+        counts = result.parameters() if regime == "trained_width" else result.parameters() * len(run_sizes)
+        train_losses = [[round(net.train_loss, 6) for net in result.networks if net.width == w and net.size == s]
+                        for w in run_widths for s in run_sizes]
+        best_steps = [[net.best_step for net in result.networks if net.width == w and net.size == s]
+                      for w in run_widths for s in run_sizes]
+        settings_out = {**base, "D" if regime == "trained_width" else "width":
+                        run_sizes[0] if regime == "trained_width" else run_widths[0],
+                        "train_losses": train_losses, "best_steps": best_steps}
+        curves[regime] = Curve(regime, x_name, tuple(xs), tuple(counts), _rows(losses), None,
+                               fit_curve(xs, losses, seed=seed), None, settings_out)
+    return curves
 
 
 def _rows(losses: np.ndarray) -> tuple[tuple[float, ...], ...]:

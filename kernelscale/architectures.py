@@ -22,6 +22,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+
 from ._compat import stax
 from .errors import SpecError
 from .specs import format_spec, parse_spec
@@ -77,6 +80,31 @@ class Architecture:
             raise SpecError(f"width must be an integer >= 1, got {width!r}.")
         name, options = parse_spec(self.spec, SCHEMAS, what="architecture")
         return parse_architecture(format_spec(name, {**options, self.width_key: width}))
+
+    def finite_network(self, outputs: int, *, zero_readout: bool = True) -> tuple[Callable, Callable]:
+        """``(init_fn, apply_fn)`` of the finite network with a readout of ``outputs`` units (NTK parameterization).
+
+        ``zero_readout`` initialises the readout's weights and bias at zero, so the network's initial function is 0
+        and its parameters are ``(body_params, (W, b))``.
+        """
+        if self.body is None:
+            raise SpecError(f"{self.spec!r} has no known readout layer; a trained network needs a kernelscale spec "
+                            "(fc, cnn, cnn-gap, resnet).")
+        body_init, body_apply = self.body
+        readout_init, readout_apply, _ = stax.Dense(outputs, W_std=self.readout_std[0], b_std=self.readout_std[1])
+
+        def init_fn(key, input_shape):
+            body_key, readout_key = jax.random.split(key)
+            shape, body_params = body_init(body_key, input_shape)
+            shape, readout_params = readout_init(readout_key, shape)
+            if zero_readout:
+                readout_params = jax.tree_util.tree_map(jnp.zeros_like, readout_params)
+            return shape, (body_params, readout_params)
+
+        def apply_fn(params, x, **kwargs):
+            return readout_apply(params[1], body_apply(params[0], x, **kwargs))
+
+        return init_fn, apply_fn
 
 
 def _activation(name: str) -> tuple:

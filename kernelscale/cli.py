@@ -51,6 +51,18 @@ def _int_list(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
         raise typer.BadParameter(f"{text!r} is not a comma-separated list of integers.", param_hint=option) from None
 
 
+def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Optional[int]):
+    """TrainingSettings from the CLI options; bad values exit 2 with the library's message."""
+    from .errors import KernelscaleError
+    from .training import TrainingSettings
+
+    try:
+        return TrainingSettings(optimizer=optimizer, learning_rate=learning_rate, steps=steps, batch_size=batch_size)
+    except KernelscaleError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+
+
 def _run(compute):
     """Run ``compute(progress)`` with a progress bar on stderr; library errors exit with code 2 and a message."""
     from .errors import KernelscaleError
@@ -196,12 +208,20 @@ def measure(
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp (kernel regression of the data regime)"),
     seed: int = typer.Option(0, "--seed"),
     regimes: str = typer.Option("data,width", "--regimes",
-                                help="comma-separated: data, width, data_variance, width_variance"),
+                                help="comma-separated: data, width, data_variance, width_variance, trained_width, "
+                                     "trained_data"),
     sizes: Optional[str] = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated"),
     widths: Optional[str] = typer.Option(None, "--widths", help="widths of the random-feature networks"),
     repeats: int = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)"),
     ridge: float = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix"),
     noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
+    trained_widths: Optional[str] = typer.Option(None, "--trained-widths",
+                                                 help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)"),
+    trained_width: int = typer.Option(64, "--trained-width", help="width of the trained networks against D"),
+    optimizer: str = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd"),
+    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)"),
+    steps: int = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the measured curves"),
@@ -213,9 +233,12 @@ def measure(
     _check_common(kernel, device, json_path, plot)
     regime_list = tuple(r.strip() for r in regimes.split(",") if r.strip())
     size_list, width_list = _int_list(sizes, "--sizes"), _int_list(widths, "--widths")
+    trained_list = _int_list(trained_widths, "--trained-widths")
     result = _run(lambda progress: api_measure(
         arch, data, n_samples=n, kernel=kernel, seed=seed, regimes=regime_list, sizes=size_list, widths=width_list,
-        repeats=repeats, ridge=ridge, noise=noise, device=device, use_cache=not no_cache, progress=progress))
+        repeats=repeats, ridge=ridge, noise=noise, trained_widths=trained_list, trained_width=trained_width,
+        training=_training(optimizer, learning_rate, steps, batch_size), device=device, use_cache=not no_cache,
+        progress=progress))
     if plot is not None:
         from .plots import plot_curves
 
@@ -237,6 +260,14 @@ def compare(
     ridge: float = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix"),
     noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
     no_width: bool = typer.Option(False, "--no-width", help="skip the width (random-feature) comparison"),
+    trained: bool = typer.Option(False, "--trained", help="add rows measured on networks trained with optax"),
+    trained_widths: Optional[str] = typer.Option(None, "--trained-widths",
+                                                 help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)"),
+    trained_width: int = typer.Option(64, "--trained-width", help="width of the trained networks against D"),
+    optimizer: str = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd"),
+    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)"),
+    steps: int = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: predicted and measured curves"),
@@ -247,9 +278,12 @@ def compare(
 
     _check_common(kernel, device, json_path, plot)
     size_list, width_list = _int_list(sizes, "--sizes"), _int_list(widths, "--widths")
+    trained_list = _int_list(trained_widths, "--trained-widths")
     result = _run(lambda progress: api_compare(
         arch, data, n_samples=n, kernel=kernel, seed=seed, sizes=size_list, widths=width_list, repeats=repeats,
-        ridge=ridge, noise=noise, width=not no_width, device=device, use_cache=not no_cache, progress=progress))
+        ridge=ridge, noise=noise, width=not no_width, trained=trained, trained_widths=trained_list,
+        trained_width=trained_width, training=_training(optimizer, learning_rate, steps, batch_size), device=device,
+        use_cache=not no_cache, progress=progress))
     if plot is not None:
         from .plots import plot_comparison
 

@@ -7,6 +7,9 @@ alpha_D rows (against the measured kernel-regression curve over its D-range):
     (:func:`kernelscale.theory.learning_curve`). Measured curves at these sizes are pre-asymptotic, and so is this.
 alpha_W row (against the readout random-feature curve): duality in curve form, L(P) at infinite data = E_g(D = P)
 on the NNGP spectrum (the readout features' kernel), scored on the pool's own measure (no held-out correction).
+Trained-network rows (``trained=True``): the same theory exponents against curves measured on networks trained with
+optax (:mod:`kernelscale.training`): alpha_D over the trained D-range, alpha_W against width. A trained network can
+leave the kernel regime (its features move), so these rows measure how far the kernel's prediction carries.
 
 Uncertainty of a theory exponent: the same exponent from each half-sample's spectrum (pool n/2, its own correction);
 the interval is the estimate +- the largest difference. Half the pool has a larger finite-pool effect, so this
@@ -56,6 +59,17 @@ def theory_exponent(spec: Spectrum, sizes, *, ridge: float, noise: float, held_o
     return estimate, (estimate - spread, estimate + spread), full.errors
 
 
+def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
+    """A row measured on trained networks (:mod:`kernelscale.training`); the basis says so, and when it flattens."""
+    estimate, interval = predicted
+    fixed = f"width {curve.settings['width']}" if curve.x_name == "D" else f"D = {curve.settings['D']}"
+    note = f"; measured: trained networks ({curve.settings['optimizer']}, {fixed})"
+    if curve.fit.status != "ok":
+        note += f", curve {curve.fit.status}"
+    return ComparisonRow(quantity, basis + note, estimate, interval, curve.fit.exponent, curve.fit.ci,
+                         verdict(estimate, interval, curve.fit.exponent, curve.fit.ci))
+
+
 def compare(
     arch,
     data,
@@ -69,12 +83,20 @@ def compare(
     ridge: float = 0.0,
     noise: float = 0.0,
     width: bool = True,
+    trained: bool = False,
+    trained_widths=None,
+    trained_width: int = 64,
+    training=None,
     device: str | None = None,
     use_cache: bool = True,
     progress=None,
 ) -> Comparison:
     """Predict (spectrum, fits, learning-curve theory) and measure (kernel regression against D, and random features
-    against width when ``width``) on the same ``n_samples`` points of ``data``; see the module docstring."""
+    against width when ``width``) on the same ``n_samples`` points of ``data``; see the module docstring.
+
+    ``trained`` adds rows measured on networks trained with optax (:mod:`kernelscale.training`, settings
+    ``training``): test loss against D at ``trained_width``, and against ``trained_widths`` on all training points.
+    The theory is the kernel's, so these rows show how far a trained network is from its kernel."""
     arch = as_architecture(arch)
     if kernel not in KINDS:
         raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
@@ -88,9 +110,13 @@ def compare(
     outputs = spec.target.shape[1]
     seconds_predict = time.perf_counter() - start
 
-    measurement = measure(arch, dataset, kernel=kernel, seed=seed, regimes=("data", "width") if width else ("data",),
-                          sizes=sizes, widths=widths, repeats=repeats, ridge=ridge, noise=noise, target=spec.target,
-                          device=device, use_cache=use_cache, progress=progress)
+    regimes = ("data", "width") if width else ("data",)
+    if trained:
+        regimes += ("trained_data", "trained_width") if width else ("trained_data",)
+    measurement = measure(arch, dataset, kernel=kernel, seed=seed, regimes=regimes, sizes=sizes, widths=widths,
+                          repeats=repeats, ridge=ridge, noise=noise, trained_widths=trained_widths,
+                          trained_width=trained_width, training=training, target=spec.target, device=device,
+                          use_cache=use_cache, progress=progress)
     seconds_measure = measurement.seconds
 
     start = time.perf_counter()
@@ -110,6 +136,10 @@ def compare(
                       verdict(prediction.alpha_D_kernel_only, prediction.alpha_D_kernel_only_ci, measured_d,
                               measured_d_ci)),
     ]
+    if trained:
+        rows.append(_trained_row("alpha_D", measurement.curves["trained_data"],
+                                 theory_exponent(spec, measurement.curves["trained_data"].x, ridge=0.0, noise=0.0,
+                                                 held_out=True)[:2], "theory E_g(D) local"))
     w_theory = w_theory_ci = w_features = w_errors = None
     measured_w = measured_w_ci = width_range = None
     if width:
@@ -127,6 +157,9 @@ def compare(
         rows.append(ComparisonRow("alpha_W", "theory E_g(D=P), NNGP duality", w_theory,
                                   w_theory_ci, measured_w, measured_w_ci,
                                   verdict(w_theory, w_theory_ci, measured_w, measured_w_ci)))
+        if trained:
+            rows.append(_trained_row("alpha_W", measurement.curves["trained_width"], (w_theory, w_theory_ci),
+                                     "theory E_g(D=P), NNGP duality"))
     seconds_predict += time.perf_counter() - start
     return Comparison(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,

@@ -255,6 +255,7 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
 
 BOOTSTRAP_SAMPLES = 2000
 CURVE_CI_LEVEL = 0.95
+BEND_MIN = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,7 +268,11 @@ class CurveFit:
         exponent could not be fitted.
       x_range: (smallest x, largest x) fitted.
       repeats: independent repeats per x.
-      status, message: ``"ok"``, or ``"not_positive"`` when the mean (gap) is not positive at some x.
+      status, message: ``"ok"``; ``"not_positive"`` when the mean (gap) is not positive at some x; ``"flattens"``
+        when the local exponent of the upper half of the x range is below half that of the lower half (by more than
+        BEND_MIN, and beyond the bootstrap's 95% interval of the difference): the loss approaches a floor set by
+        something else (a width curve where data becomes the limit, a noise floor), so the curve is not one power law
+        over the range and the exponent averages over the bend.
     """
 
     exponent: float | None
@@ -311,11 +316,12 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
     if repeats < 2:
         return CurveFit(exponent, None, x_range, repeats, "ok", "one repeat: no interval.")
     rng = np.random.default_rng(seed)
-    draws = []
+    draws, bends = [], []
     for _ in range(BOOTSTRAP_SAMPLES):
         resampled = gaps[:, rng.integers(0, repeats, repeats)].mean(axis=1)
         if np.all(resampled > 0):
             draws.append(_log_slope(log_x, resampled))
+            bends.append(_bend(log_x, resampled))
     tail = (1 - CURVE_CI_LEVEL) / 2
     if len(draws) < 0.9 * BOOTSTRAP_SAMPLES:
         message = (f"in {BOOTSTRAP_SAMPLES - len(draws)} of {BOOTSTRAP_SAMPLES} bootstrap resamples the gap was not "
@@ -323,4 +329,21 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
         return CurveFit(exponent, (float(min(draws, default=-np.inf)), float(max(draws, default=np.inf))), x_range,
                         repeats, "not_positive", message)
     low, high = np.quantile(draws, [tail, 1 - tail])
-    return CurveFit(exponent, (float(min(low, exponent)), float(max(high, exponent))), x_range, repeats)
+    ci = (float(min(low, exponent)), float(max(high, exponent)))
+    if len(x) >= 4:
+        half = len(x) // 2
+        lower, upper = _log_slope(log_x[:half + 1], mean[:half + 1]), _log_slope(log_x[half:], mean[half:])
+        if upper < 0.5 * lower and lower - upper > BEND_MIN and np.quantile(bends, tail) > 0:
+            message = (f"the curve flattens: local exponent {lower:.3g} over x = {x[0]:g}..{x[half]:g} against "
+                       f"{upper:.3g} over {x[half]:g}..{x[-1]:g}. Something else (data, width, a noise floor) limits "
+                       f"the loss at the upper end, so {exponent:.3g} averages over a bend; fit the lower range.")
+            return CurveFit(exponent, ci, x_range, repeats, "flattens", message)
+    return CurveFit(exponent, ci, x_range, repeats)
+
+
+def _bend(log_x: np.ndarray, values: np.ndarray) -> float:
+    """Local exponent of the lower half minus that of the upper half (the middle point in both); 0 below 4 x."""
+    if len(log_x) < 4:
+        return 0.0
+    half = len(log_x) // 2
+    return _log_slope(log_x[:half + 1], values[:half + 1]) - _log_slope(log_x[half:], values[half:])

@@ -82,10 +82,12 @@ class Curve:
     """One measured scaling curve and its fitted exponent.
 
     Attributes:
-      regime: ``"data"``, ``"width"``, ``"data_variance"`` or ``"width_variance"`` (see :mod:`kernelscale.measurements`).
+      regime: ``"data"``, ``"width"``, ``"data_variance"`` or ``"width_variance"`` (see :mod:`kernelscale.measurements`),
+        ``"trained_width"`` or ``"trained_data"`` (see :mod:`kernelscale.training`).
       x_name: ``"D"`` (training-set size) or ``"width"``.
       x: (m,) the sizes or widths.
-      features: (m,) feature counts P for width-type curves (P at the fixed width for ``data_variance``), else None.
+      features: (m,) feature counts P for width-type curves (P at the fixed width for ``data_variance``; trained
+        parameters for the trained-network curves), else None.
       losses: (m, repeats) test MSE.
       limits: (repeats,) loss at infinite x subtracted in the variance-limited regimes, else None.
       fit: the exponent of ``loss - limit ~ x^-exponent`` with its bootstrap interval.

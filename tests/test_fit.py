@@ -78,3 +78,23 @@ def test_too_few_eigenvalues_above_the_noise_floor():
 def test_half_values_shape_is_checked():
     with pytest.raises(ValueError, match="half_values"):
         fit_tail_exponent(np.ones(10), np.ones((1, 3)))
+
+
+def _noisy_curve(x, mean, repeats=5, spread=0.03, seed=0):
+    rng = np.random.default_rng(seed)
+    return mean[:, None] * np.exp(spread * rng.standard_normal((len(x), repeats)))
+
+
+def test_a_curve_that_flattens_onto_a_floor_is_flagged_and_a_power_law_is_not():
+    from kernelscale.fit import fit_curve
+
+    x = np.array([8, 16, 32, 64, 128, 256])
+    power_law = fit_curve(x, _noisy_curve(x, x**-0.7))
+    assert power_law.status == "ok" and power_law.ci[0] <= 0.7 <= power_law.ci[1]
+    # the pre-asymptotic steepening of a variance-limited curve is not a floor: no flag
+    steepening = fit_curve(x, _noisy_curve(x, x**-1.0 + 0.5 * x**-0.5 * (x < 40)))
+    assert steepening.status == "ok"
+    floor = fit_curve(x, _noisy_curve(x, x**-1.0 + 0.03))
+    assert floor.status == "flattens" and "local exponent" in floor.message
+    # a floor hidden in noise larger than the bend is not claimed
+    assert fit_curve(x, _noisy_curve(x, x**-1.0 + 0.0005, repeats=2, spread=1.0)).status != "flattens"

@@ -62,8 +62,12 @@ def intrinsic_dimension(x: np.ndarray, *, neighbors: int = MLE_NEIGHBORS) -> Int
                         f"got {len(x)}.")
     import skdim  # slow to import (numba); only when asked for
 
-    twonn = float(skdim.id.TwoNN().fit(x).dimension_)
-    mle = float(skdim.id.MLE().fit(x, n_neighbors=neighbors).dimension_)
+    from sklearn.neighbors import NearestNeighbors
+
+    # one k-nearest-neighbour search for both estimators (TwoNN alone would sort full distance rows, n^2 log n)
+    distances, indices = NearestNeighbors(n_neighbors=neighbors).fit(x).kneighbors()
+    twonn = float(skdim.id.TwoNN(dist=True).fit(distances[:, :2]).dimension_)
+    mle = float(skdim.id.MLE().fit(x, precomputed_knn_arrays=(distances, indices)).dimension_)
     for name, value in (("TwoNN", twonn), ("MLE", mle)):
         if not (np.isfinite(value) and value > 0):
             raise DataError(f"the {name} intrinsic-dimension estimate failed on this sample (got {value}); the "

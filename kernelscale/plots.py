@@ -101,23 +101,32 @@ def plot_curves(measurement, path: str | os.PathLike) -> None:
 
 
 def plot_comparison(comparison, path: str | os.PathLike) -> None:
-    """PNG: measured learning curve against D with the theory's E_g(D); the width curve against E_g(D = P)."""
+    """PNG: measured learning curve against D with the theory's E_g(D); the width curve against E_g(D = P); with
+    trained networks, their curve against D beside the kernel's, and a panel of their loss against width."""
     plt = _pyplot()
     curves = comparison.measurement.curves
-    panels = 2 if "width" in curves else 1
+    panels = 1 + ("width" in curves) + ("trained_width" in curves)
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4), squeeze=False)
     ax = axes[0][0]
     _curve_axes(ax, curves["data"], "kernel regression, measured")
+    if "trained_data" in curves:
+        _curve_axes(ax, curves["trained_data"], f"trained networks (width {curves['trained_data'].settings['width']})")
     ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
             label=f"theory E_g(D): {comparison.alpha_D_predicted:.3f}")
     ax.set(xlabel="training-set size D", ylabel="held-out test MSE", title="alpha_D")
     ax.legend(fontsize=8)
-    if panels == 2:
+    if "width" in curves:
         ax = axes[0][1]
         _curve_axes(ax, curves["width"], "random features, measured", x=curves["width"].features)
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
                 label=f"theory E_g(D = P), NNGP: {comparison.alpha_W_predicted:.3f}")
         ax.set(xlabel="features P (width + 1)", ylabel="pool MSE", title="alpha_W")
+        ax.legend(fontsize=8)
+    if "trained_width" in curves:
+        ax = axes[0][-1]
+        curve = curves["trained_width"]
+        _curve_axes(ax, curve, f"trained networks ({curve.fit.status})")
+        ax.set(xlabel="width", ylabel="held-out test MSE", title=f"trained networks, D = {curve.settings['D']}")
         ax.legend(fontsize=8)
     fig.suptitle(f"{comparison.arch} on {comparison.data} (n={comparison.n}, {comparison.kernel.upper()})", fontsize=8)
     _save(fig, path)

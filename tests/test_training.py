@@ -135,14 +135,18 @@ def test_trained_sizes_beyond_the_training_pool_are_rejected():
                    training=FAST)
 
 
-def test_cli_compare_with_trained_rows_and_bad_steps():
+def test_cli_compare_with_trained_rows_and_bad_steps(tmp_path):
     runner = CliRunner()
     bad = runner.invoke(app, ["measure", "--arch", "fc:depth=1", "--data", "digits", "--n", "600", "--regimes",
                               "trained_data", "--steps", "300"])
     assert bad.exit_code == 2 and "multiple of eval_every" in bad.output
-    result = runner.invoke(app, ["compare", "--arch", "fc:depth=1", "--data", "digits", "--n", "600", "--no-width",
-                                 "--trained", "--steps", "500", "--repeats", "2", "--json", "-"])
+    plot = tmp_path / "compare.png"
+    result = runner.invoke(app, ["compare", "--arch", "fc:depth=1", "--data", "digits", "--n", "600", "--trained",
+                                 "--trained-widths", "4,8,16", "--steps", "500", "--repeats", "2", "--json", "-",
+                                 "--plot", str(plot)])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["rows"]
     trained = [row for row in rows if "trained networks" in row["basis"]]
-    assert len(trained) == 1 and trained[0]["quantity"] == "alpha_D" and trained[0]["measured"] > 0
+    assert [row["quantity"] for row in trained] == ["alpha_D", "alpha_W"]
+    assert all(row["measured"] > 0 for row in trained)
+    assert plot.stat().st_size > 0

@@ -51,6 +51,16 @@ def _int_list(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
         raise typer.BadParameter(f"{text!r} is not a comma-separated list of integers.", param_hint=option) from None
 
 
+# Training options shared by `measure` and `compare` (trained networks, kernelscale/training.py).
+_TRAINED_WIDTHS = typer.Option(None, "--trained-widths",
+                               help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)")
+_TRAINED_WIDTH = typer.Option(64, "--trained-width", help="width of the trained networks against D")
+_OPTIMIZER = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd")
+_LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)")
+_STEPS = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)")
+_BATCH_SIZE = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)")
+
+
 def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Optional[int]):
     """TrainingSettings from the CLI options; bad values exit 2 with the library's message."""
     from .errors import KernelscaleError
@@ -215,13 +225,12 @@ def measure(
     repeats: int = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)"),
     ridge: float = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix"),
     noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
-    trained_widths: Optional[str] = typer.Option(None, "--trained-widths",
-                                                 help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)"),
-    trained_width: int = typer.Option(64, "--trained-width", help="width of the trained networks against D"),
-    optimizer: str = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd"),
-    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)"),
-    steps: int = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)"),
+    trained_widths: Optional[str] = _TRAINED_WIDTHS,
+    trained_width: int = _TRAINED_WIDTH,
+    optimizer: str = _OPTIMIZER,
+    learning_rate: float = _LEARNING_RATE,
+    steps: int = _STEPS,
+    batch_size: Optional[int] = _BATCH_SIZE,
     device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the measured curves"),
@@ -261,13 +270,12 @@ def compare(
     noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
     no_width: bool = typer.Option(False, "--no-width", help="skip the width (random-feature) comparison"),
     trained: bool = typer.Option(False, "--trained", help="add rows measured on networks trained with optax"),
-    trained_widths: Optional[str] = typer.Option(None, "--trained-widths",
-                                                 help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)"),
-    trained_width: int = typer.Option(64, "--trained-width", help="width of the trained networks against D"),
-    optimizer: str = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd"),
-    learning_rate: float = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)"),
-    steps: int = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)"),
+    trained_widths: Optional[str] = _TRAINED_WIDTHS,
+    trained_width: int = _TRAINED_WIDTH,
+    optimizer: str = _OPTIMIZER,
+    learning_rate: float = _LEARNING_RATE,
+    steps: int = _STEPS,
+    batch_size: Optional[int] = _BATCH_SIZE,
     device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: predicted and measured curves"),

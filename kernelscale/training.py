@@ -98,27 +98,25 @@ def _mse(apply_fn: Callable, params, x, y, weights):
 
 
 class Trainer:
-    """Compiled training for one (architecture, width, settings) and array shapes: reused across repeats and
-    training-set sizes up to ``shapes["train"]``'s row count (smaller sets are padded with rows of weight 0).
+    """Compiled training for one (architecture, width, settings) and training arrays of shapes ``x_shape``
+    (capacity, ...) and ``y_shape`` (capacity, outputs): reused across repeats and training-set sizes up to the
+    capacity (smaller sets are padded with rows of weight 0).
 
     Compiling ``eval_every`` optimizer steps (one ``lax.scan``) gives XLA's memory analysis, which is checked against
     the device's free memory before anything is trained.
     """
 
-    def __init__(self, arch: Architecture, width: int, shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]],
+    def __init__(self, arch: Architecture, width: int, x_shape: tuple[int, ...], y_shape: tuple[int, ...],
                  settings: TrainingSettings, device: str | None = None):
         self.arch, self.width, self.settings = arch, width, settings
         self.device = select_device(device)
         self.dtype = jnp.dtype(settings.dtype)
-        (x_shape, y_shape) = shapes["train"]
         self.init_fn, apply_fn = arch.with_width(width).finite_network(y_shape[1])
         self.optimizer = OPTIMIZERS[settings.optimizer](optax.cosine_decay_schedule(settings.learning_rate,
                                                                                     settings.steps))
         with jax.default_device(self.device):
             params = self._init(0, x_shape)
             state = self.optimizer.init(params)
-        spec = {name: tuple(jax.ShapeDtypeStruct(shape, self.dtype) for shape in pair)
-                for name, pair in shapes.items()}
         self.capacity = capacity = x_shape[0]
         batch = settings.batch_size if settings.batch_size is not None and settings.batch_size < capacity else None
         optimizer = self.optimizer
@@ -140,7 +138,8 @@ class Trainer:
             return params, state
 
         weights = jax.ShapeDtypeStruct((capacity,), self.dtype)
-        self.chunk = jax.jit(chunk).lower(params, state, jax.random.PRNGKey(0), *spec["train"], weights,
+        x_train, y_train = (jax.ShapeDtypeStruct(shape, self.dtype) for shape in (x_shape, y_shape))
+        self.chunk = jax.jit(chunk).lower(params, state, jax.random.PRNGKey(0), x_train, y_train, weights,
                                           jnp.int32(capacity)).compile()
         self.losses = jax.jit(lambda p, *arrays: jnp.stack([_mse(apply_fn, p, *arrays[i:i + 3])
                                                             for i in range(0, len(arrays), 3)]))
@@ -194,10 +193,6 @@ class Trainer:
                               train_loss=best[1], val_loss=best[2], test_loss=best[3], history=tuple(history))
 
 
-def _shapes(train, val, test) -> dict:
-    return {name: (np.shape(x), np.shape(y)) for name, (x, y) in (("train", train), ("val", val), ("test", test))}
-
-
 def train_network(arch: Architecture, width: int, train: tuple[np.ndarray, np.ndarray],
                   val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                   settings: TrainingSettings = TrainingSettings(), seed: int = 0,
@@ -206,7 +201,7 @@ def train_network(arch: Architecture, width: int, train: tuple[np.ndarray, np.nd
 
     x arrays have shape (m, ...) as the architecture takes them, y arrays (m, outputs).
     """
-    return Trainer(arch, width, _shapes(train, val, test), settings, device).train(train, val, test, seed)
+    return Trainer(arch, width, np.shape(train[0]), np.shape(train[1]), settings, device).train(train, val, test, seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,10 +244,8 @@ def trained_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, siz
     test = np.empty((len(widths), len(sizes), repeats))
     networks = []
     total, done = len(widths) * len(sizes) * repeats, 0
-    shapes = {"train": ((max(sizes), *x.shape[1:]), (max(sizes), y.shape[1])),
-              "val": ((n_val, *x.shape[1:]), (n_val, y.shape[1])), "test": ((n_test, *x.shape[1:]), (n_test, y.shape[1]))}
     for i, width in enumerate(widths):
-        trainer = Trainer(arch, width, shapes, settings, device)
+        trainer = Trainer(arch, width, (max(sizes), *x.shape[1:]), (max(sizes), y.shape[1]), settings, device)
         for j, size in enumerate(sizes):
             for r, (test_rows, val_rows, pool) in enumerate(splits):
                 rows = pool[:size]

@@ -48,7 +48,9 @@ from .spectrum import eigendecompose as eigendecompose
 from .spectrum import spectrum as spectrum
 from .sweep import sweep as sweep
 from .theory import TheoryCurve as TheoryCurve
+from .theory import PoolExtrapolation as PoolExtrapolation
 from .theory import eigenlearning_curve as eigenlearning_curve
+from .theory import extrapolate_to_infinite_pool as extrapolate_to_infinite_pool
 from .theory import learning_curve as learning_curve
 from .training import TrainedNetwork as TrainedNetwork
 from .training import TrainingSettings as TrainingSettings

@@ -4,16 +4,17 @@ alpha_D rows (against the measured kernel-regression curve over its D-range):
   * kernel-only: alpha_K by duality (Bahri et al.); task-aware: min(a - 1, 2b) (both asymptotic);
   * theory (recommended): the local exponent of the learning-curve theory E_g(D) (kappa, gamma; Canatar et al.) over
     the measured D-range, from the pool's spectrum and target powers, with the held-out pool correction
-    (:func:`kernelscale.theory.learning_curve`). Measured curves at these sizes are pre-asymptotic, and so is this.
+    (:func:`kernelscale.theory.learning_curve`), extrapolated to an infinite pool with the half-sample pools
+    (:func:`kernelscale.theory.extrapolate_to_infinite_pool`). Measured curves at these sizes are pre-asymptotic,
+    and so is this.
 alpha_W row (against the readout random-feature curve): duality in curve form, L(P) at infinite data = E_g(D = P)
 on the NNGP spectrum (the readout features' kernel), scored on the pool's own measure (no held-out correction).
 Trained-network rows (``trained=True``): the same theory exponents against curves measured on networks trained with
 optax (:mod:`kernelscale.training`): alpha_D over the trained D-range, alpha_W against width. A trained network can
 leave the kernel regime (its features move), so these rows measure how far the kernel's prediction carries.
 
-Uncertainty of a theory exponent: the same exponent from each half-sample's spectrum (pool n/2, its own correction);
-the interval is the estimate +- the largest difference. Half the pool has a larger finite-pool effect, so this
-interval is conservative.
+Uncertainty of a theory exponent: alpha_D, the extrapolation's (its correction in quadrature with the halves'
+sampling spread); alpha_W, the largest difference from the same exponent on a half-sample's spectrum.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .kernels import KINDS, compute_kernel
 from .errors import DataError
 from .results import Comparison, ComparisonRow
 from .spectrum import Spectrum, spectrum
-from .theory import learning_curve
+from .theory import extrapolate_to_infinite_pool, learning_curve
 
 
 def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
@@ -44,19 +45,37 @@ def verdict(predicted: float | None, predicted_ci, measured: float | None, measu
 
 
 def theory_exponent(spec: Spectrum, sizes, *, ridge: float, noise: float, held_out: bool
-                    ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
-    """Local exponent of E_g over ``sizes`` on the full spectrum, its half-sample interval, and the curve."""
+                    ) -> tuple[float, tuple[float, float] | None, tuple[float, ...]]:
+    """Local exponent of the theory's E_g over ``sizes``, its interval, and the curve.
+
+    ``held_out=True`` (curves tested on held-out points, which estimate the population's curve): E_g on the pool and
+    on each half-sample pool, each with its own held-out correction, extrapolated to an infinite pool
+    (:func:`kernelscale.theory.extrapolate_to_infinite_pool`); the curve is extrapolated the same way in log E_g,
+    ``E_inf = E_N^2 / geomean_j E_j``, so its local exponent is the estimate. Without usable halves (sizes reach
+    the half pool) the pool's own curve is returned with no interval.
+
+    ``held_out=False`` (curves scored on the pool's own measure): E_g on the pool; the interval is the estimate +-
+    the largest difference from a half-sample's exponent (a larger finite-pool effect: conservative).
+    """
     full = learning_curve(spec.eigenvalues, spec.target_powers, sizes, ridge=ridge, noise=noise,
                           pool_size=spec.n if held_out else None)
     estimate = full.local_exponent()
     half_n = spec.half_eigenvalues.shape[1]
-    spread = 0.0
+    halves = []
     for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
         if max(sizes) >= (half_n if held_out else np.count_nonzero(values > spec.noise_floor)):
             continue
-        half = learning_curve(values, powers, sizes, ridge=ridge, noise=noise, pool_size=half_n if held_out else None)
-        spread = max(spread, abs(half.local_exponent() - estimate))
-    return estimate, (estimate - spread, estimate + spread), full.errors
+        halves.append(learning_curve(values, powers, sizes, ridge=ridge, noise=noise,
+                                     pool_size=half_n if held_out else None))
+    if not held_out:
+        spread = max((abs(half.local_exponent() - estimate) for half in halves), default=0.0)
+        return estimate, (estimate - spread, estimate + spread), full.errors
+    if not halves:
+        return estimate, None, full.errors
+    extrapolated = extrapolate_to_infinite_pool(estimate, [half.local_exponent() for half in halves])
+    log_half = np.mean([np.log(half.errors) for half in halves], axis=0)
+    errors = np.exp(2 * np.log(full.errors) - log_half)
+    return extrapolated.estimate, extrapolated.ci, tuple(float(e) for e in errors)
 
 
 def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
@@ -125,8 +144,9 @@ def compare(
                                                       held_out=True)
     measured_d, measured_d_ci = data_curve.fit.exponent, data_curve.fit.ci
     rows = [
-        ComparisonRow("alpha_D", "theory E_g(D) local (recommended)", d_theory, d_theory_ci,
-                      measured_d, measured_d_ci, verdict(d_theory, d_theory_ci, measured_d, measured_d_ci)),
+        ComparisonRow("alpha_D", "theory E_g(D) local, infinite-pool extrapolation (recommended)", d_theory,
+                      d_theory_ci, measured_d, measured_d_ci,
+                      verdict(d_theory, d_theory_ci, measured_d, measured_d_ci)),
         ComparisonRow("alpha_D", "task-aware min(a-1, 2b), asymptotic", prediction.alpha_D_task_aware,
                       prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci,
                       verdict(prediction.alpha_D_task_aware, prediction.alpha_D_task_aware_ci, measured_d,

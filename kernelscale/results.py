@@ -149,13 +149,15 @@ class Comparison(JsonResult):
 
     Attributes:
       alpha_D_predicted, alpha_D_predicted_ci: the estimate kernelscale recommends for the measured D-range (the
-        learning-curve theory's local exponent over that range, with the held-out pool correction).
+        learning-curve theory's local exponent over that range, with the held-out pool correction, extrapolated to
+        an infinite pool with the half-samples).
       alpha_D_measured, alpha_D_measured_ci: kernel-regression learning curve over ``d_range``.
       alpha_W_predicted, alpha_W_predicted_ci: the theory's local exponent of ``E_g(P)`` on the NNGP spectrum over the
         measured feature range (duality: L(P) at infinite data is E_g at D = P).
       alpha_W_measured, alpha_W_measured_ci: random-feature (readout) curve over ``width_range``.
       rows: every predicted-against-measured row, with verdicts (kernel-only and task-aware estimates included).
-      theory_sizes, theory_errors: the predicted curve E_g(D) at the measured sizes (for plots).
+      theory_sizes, theory_errors: the predicted curve E_g(D) at the measured sizes, extrapolated to an infinite
+        pool as the exponent is (for plots).
       prediction, measurement: the full results behind the rows.
       seconds_predict, seconds_measure: wall time of each side.
     """

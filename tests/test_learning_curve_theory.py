@@ -1,10 +1,17 @@
-"""The learning-curve theory: its two published forms agree, the held-out correction, asymptotic exponents."""
+"""The learning-curve theory: its two published forms agree, the held-out correction, asymptotic exponents, the
+infinite-pool extrapolation."""
 
 import numpy as np
 import pytest
-from helpers import EXPONENT_ATOL
+from helpers import EXPONENT_ATOL, tol
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kernelscale import theory
+from kernelscale.measurements import default_sizes
+from kernelscale.spectrum import spectrum
+
+TIGHT = {"rel": tol()["rtol"], "abs": tol()["atol"]}
 
 # Two root-finders (brentq on log kappa, bisection on k) of algebraically equal equations: agreement to 1e-9
 # relative is rounding of the roots, not of the formulas (a wrong prefactor or sum shows up at order 1).
@@ -69,3 +76,46 @@ def test_bad_inputs_are_reported():
         theory.learning_curve(eta, v2, [100], pool_size=100)
     with pytest.raises(ValueError, match="same 1-d shape"):
         theory.learning_curve(eta, v2[:50], [10])
+
+
+@settings(deadline=None, max_examples=50)
+@given(limit=st.floats(0.05, 2.0), bias=st.floats(-50.0, 50.0), pool=st.integers(200, 20000),
+       noise=st.floats(0.0, 0.05))
+def test_pool_extrapolation_removes_a_1_over_n_bias(limit, bias, pool, noise):
+    """e(N) = e_inf + c/N exactly: the estimate is e_inf up to the halves' noise, and the interval holds e(N)."""
+    full = limit + bias / pool
+    halves = [limit + 2 * bias / pool + noise, limit + 2 * bias / pool - noise]
+    result = theory.extrapolate_to_infinite_pool(full, halves)
+    assert result.estimate == pytest.approx(limit, **TIGHT)
+    assert result.ci[0] <= min(full, result.estimate) and max(full, result.estimate) <= result.ci[1]
+    half_width = result.ci[1] - result.estimate
+    assert half_width == pytest.approx(np.hypot(bias / pool, np.sqrt(2.5 * 2 * noise**2)), **TIGHT)
+
+
+def test_pool_extrapolation_with_one_half_takes_the_correction_as_its_spread():
+    result = theory.extrapolate_to_infinite_pool(0.5, [0.52])
+    assert result.estimate == pytest.approx(0.48, **TIGHT)
+    assert result.ci[1] - result.estimate == pytest.approx(0.02 * np.sqrt(4.0), **TIGHT)
+    with pytest.raises(ValueError, match="at least one half"):
+        theory.extrapolate_to_infinite_pool(0.5, [])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pool_extrapolation_is_unbiased_where_the_pool_theory_is(seed):
+    """Gaussian features z ~ N(0, diag(eta)), a linear target with powers v^2: the theory on the population spectrum
+    is the truth. On a pool of N = 1200 points (kernel Z Z^T) the held-out pool theory has no systematic bias, and the
+    extrapolation must not add one: within 0.035 of the population exponent, the interval covering it."""
+    rng = np.random.default_rng(seed)
+    index = np.arange(1, 5001, dtype=np.float64)
+    eta, v2 = index**-1.5, index**-1.5
+    features = rng.standard_normal((1200, len(index))) * np.sqrt(eta)
+    y = features @ (np.sqrt(v2 / eta) * rng.choice([-1.0, 1.0], len(index)))
+    spec = spectrum(features @ features.T, y[:, None], seed=seed)
+    sizes = default_sizes(1200)
+    population = theory.learning_curve(eta, v2, sizes).local_exponent()
+    pool = theory.learning_curve(spec.eigenvalues, spec.target_powers, sizes, pool_size=1200).local_exponent()
+    halves = [theory.learning_curve(values, powers, sizes, pool_size=600).local_exponent()
+              for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)]
+    result = theory.extrapolate_to_infinite_pool(pool, halves)
+    assert abs(result.estimate - population) < 0.035
+    assert result.ci[0] <= population <= result.ci[1]

@@ -73,7 +73,9 @@ def predict(
       device: ``"cpu"``, ``"gpu"`` or None (JAX's default device) for the kernel.
       use_cache: reuse kernels cached on disk.
       n_halves: half-samples for the finite-n correction and the resampling uncertainty (>= 1).
-      intrinsic: also estimate the inputs' intrinsic dimension d (TwoNN, MLE) and the manifold estimate 4/d.
+      intrinsic: also estimate the inputs' intrinsic dimension d (TwoNN, MLE) and the manifold estimate 4/d. The
+        larger estimate sets how slowly the kernel fit's interval allows its local exponent to converge
+        (:func:`kernelscale.fit.convergence_factor`); False uses the fixed factor for low dimensions.
       eigensolver: ``"full"`` (the whole matrix, eigh), ``"topk"`` (top ``n_eigs`` eigenpairs from kernel blocks
         computed on the fly; the matrix is never held) or ``"auto"`` (full when the matrix and its
         eigendecomposition fit in host memory, else top-k).
@@ -122,10 +124,19 @@ def predict(
         kernel_seconds, eigh_seconds = 0.0, time.perf_counter() - eigh_start
         device_name, from_cache, devices = operator.devices[0].platform, False, len(operator.devices)
         eigh_device = "cpu"  # the small (l, l) problems of the top-k solver run on the host
+    dimension = None
+    if intrinsic:
+        if progress:
+            progress("intrinsic dimension", 0, 1)
+        dimension = intrinsic_dimension(dataset.x)
+    # the larger estimate: local exponents converge more slowly in higher dimension (fit.convergence_factor)
+    manifold_dim = max(dimension.twonn, dimension.mle) if dimension is not None else None
     kernel_fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor,
-                                   what="eigenvalue", **spec.totals("eigenvalues"))
+                                   what="eigenvalue", manifold_dim=manifold_dim, **spec.totals("eigenvalues"))
     target_fit = None
     if y is not None:
+        # no dimension here: a target tail's drift is mostly the chi-squared noise of one draw of labels, and
+        # multiplying noise by the slow-convergence factor would only make the interval meaningless
         target_fit = fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target",
                                        extrapolate=False, **spec.totals("target"))
     basis, recommendation = _recommend(kernel_fit, target_fit, y is not None)
@@ -139,11 +150,6 @@ def predict(
         task, task_ci = target_fit.exponent, target_fit.ci
     alpha_D, alpha_D_ci = (task, task_ci) if basis == "task-aware" else (alpha_K, alpha_K_ci)
     target_ok = target_fit is not None and target_fit.ok
-    dimension = None
-    if intrinsic:
-        if progress:
-            progress("intrinsic dimension", 0, 1)
-        dimension = intrinsic_dimension(dataset.x)
     return Prediction(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
         alpha_K=alpha_K, alpha_K_ci=alpha_K_ci,

@@ -27,12 +27,14 @@ Window and uncertainty (:func:`fit_tail_exponent`):
     top-window slope plus one drift (the limit if the drift halves every two octaves);
   * uncertainty, all added to the interval (never narrowed):
     window sensitivity (the range of slopes of all windows of ratio 4 to 16 ending in the top octave),
-    resampling (the larger of: the spread of the estimate over the individual half-samples, and the standard
-    deviation of the half-samples' own slopes, which are independent draws),
-    and convergence (the interval holds both the top-window slope, as if converged, and the slope plus
-    DRIFT_FACTOR drifts, as if the drift shrank only by a third every two octaves).
-  * status: ``"ok"``; ``"not_converged"`` (drift or window spread above CONVERGED_TOLERANCE: the interval is wide
-    on purpose); ``"too_few_eigenvalues"``; ``"not_power_law"`` (local exponents over the usable range differ by
+    resampling (the larger of: the spread of the whole estimate, drift included, over the corrected tails of the
+    individual half-samples, and the standard deviation of the half-samples' own estimates, independent draws),
+    and convergence (the interval, clipped at 0 since a tail sum never grows, holds both the top-window slope, as if
+    converged, and the slope plus :func:`convergence_factor` drifts: DRIFT_FACTOR, as if the drift shrank only by a
+    third every two octaves, or more on data of a high intrinsic dimension d, where local exponents converge like
+    i^(-1/d));
+  * status: ``"ok"``; ``"not_converged"`` (the movement the convergence bound allows beyond the estimate, or the
+    window spread, above CONVERGED_TOLERANCE: the interval is wide on purpose); ``"too_few_eigenvalues"``; ``"not_power_law"`` (local exponents over the usable range differ by
     more than a factor NOT_POWER_LAW_RATIO, or are not positive). A failed fit has ``exponent = None`` and a
     message saying what to do.
 """
@@ -141,6 +143,23 @@ def richardson_tail(values: np.ndarray, half_values: np.ndarray, total: float | 
     return 2 * t_full - t_halves.mean(axis=0), t_full, 2 * t_full - t_halves
 
 
+def convergence_factor(manifold_dim: float | None) -> float:
+    """How many drifts the interval allows beyond the top window: ``max(DRIFT_FACTOR, 1 / (4^(1/d) - 1))``.
+
+    Weyl's law on a d-dimensional manifold: the eigenvalue counting function has relative corrections of order
+    i^(-1/d), so a local exponent approaches its limit like ``e(i) = e_inf + c i^(-1/d)``. With windows of ratio 4,
+    the drift shrinks by ``r = 4^(-1/d)`` per window and the top-window slope is still
+    ``sum_m drift r^m = drift / (4^(1/d) - 1)`` from the limit. DRIFT_FACTOR = 2 is the case d = 2.4; on the
+    sphere S^(d-1) (manifold dimension d - 1), degree-k corrections of order 1/k ~ i^(-1/(d-1)) are this case.
+    Without a dimension (None) the factor is DRIFT_FACTOR.
+    """
+    if manifold_dim is None:
+        return DRIFT_FACTOR
+    if not manifold_dim > 0:
+        raise ValueError(f"manifold_dim must be > 0; got {manifold_dim}.")
+    return max(DRIFT_FACTOR, 1.0 / (4.0 ** (1.0 / manifold_dim) - 1.0))
+
+
 def _grid(first: int, last: int) -> np.ndarray:
     steps = max(2, int(np.ceil(np.log2(last / first) * GRID_STEPS_PER_OCTAVE)) + 1)
     return np.unique(np.round(np.geomspace(first, last, steps)).astype(int))
@@ -168,7 +187,7 @@ def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float
 
 def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floor: float = 0.0,
                       what: str = "eigenvalues", extrapolate: bool = True, n_samples: int | None = None,
-                      total: float | None = None, half_totals=None) -> TailFit:
+                      total: float | None = None, half_totals=None, manifold_dim: float | None = None) -> TailFit:
     """Fit ``sum_{j>i} values_j ~ C i^-exponent`` with an automatic window and an interval (see module docstring).
 
     Args:
@@ -181,6 +200,8 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
         then only widens the interval.
       n_samples, total, half_totals: for a truncated (top-k) spectrum: the sample size n, the sum of all n values
         and the halves' sums (see :func:`richardson_tail`); half_values then has k // 2 columns.
+      manifold_dim: intrinsic dimension of the data, for the convergence bound (:func:`convergence_factor`);
+        None uses DRIFT_FACTOR.
     """
     values = np.asarray(values, dtype=np.float64)
     half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
@@ -220,31 +241,48 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
             lo = int(round(last / ratio))
             if lo >= MIN_INDEX:
                 window_slopes.append(_slope(tail, lo, last)[0])
-    resampled = [_slope(t, first, i_max)[0] for t in each if np.all(t[first - 1 : i_max] > 0)]
+    previous_first = int(round(first / WINDOW_RATIO))
+
+    def estimate(t: np.ndarray) -> tuple[float, float]:
+        """(top-window slope, drift) of one tail; the estimator is slope + drift (or the slope alone)."""
+        top = _slope(t, first, i_max)[0]
+        return top, (top - _slope(t, previous_first, first)[0] if previous_first >= MIN_INDEX else 0.0)
+
+    def usable(t: np.ndarray) -> bool:
+        start = previous_first if previous_first >= MIN_INDEX else first
+        return bool(np.all(t[start - 1 : i_max] > 0))
+
+    top_window_exponent, drift = estimate(tail)
+    exponent = top_window_exponent + drift if extrapolate else top_window_exponent
+    # resampling: the whole estimator (its drift too, which is noisy) on each half-sample's corrected tail
+    resampled = [sum(estimate(t)) if extrapolate else estimate(t)[0] for t in each if usable(t)]
     resample_spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
     if len(half_values) >= 2:
-        # the half-samples are independent draws: the spread of their own slopes measures sampling noise
+        # the half-samples are independent draws: the spread of their own estimates measures sampling noise
         totals = [None] * len(half_values) if half_totals is None else list(half_totals)
         half_tails = [tail_sums(h, t) for h, t in zip(half_values, totals)]
-        half_slopes = [_slope(t, first, i_max)[0] for t in half_tails if np.all(t[first - 1 : i_max] > 0)]
-        if len(half_slopes) >= 2:
-            resample_spread = max(resample_spread, float(np.std(half_slopes, ddof=1)))
-    previous_first = int(round(first / WINDOW_RATIO))
-    drift = exponent - _slope(tail, previous_first, first)[0] if previous_first >= MIN_INDEX else 0.0
-    top_window_exponent = exponent
-    exponent = top_window_exponent + drift if extrapolate else top_window_exponent
-    plausible = [*window_slopes, exponent, top_window_exponent + DRIFT_FACTOR * drift]
-    low = min(plausible) - resample_spread
+        half_estimates = [sum(estimate(t)) if extrapolate else estimate(t)[0] for t in half_tails if usable(t)]
+        if len(half_estimates) >= 2:
+            resample_spread = max(resample_spread, float(np.std(half_estimates, ddof=1)))
+    factor = convergence_factor(manifold_dim)
+    slowest = top_window_exponent + factor * drift
+    plausible = [*window_slopes, exponent, slowest]
+    low = max(0.0, min(plausible) - resample_spread)  # a tail sum never grows: its exponent is >= 0
     high = max(plausible) + resample_spread
     window_spread = float(max(window_slopes) - min(window_slopes))
-    converged = abs(drift) <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
+    unresolved = (factor - 1) * abs(drift)  # what the slowest plausible convergence adds beyond one drift
+    converged = unresolved <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
     status = "ok" if converged else "not_converged"
     message = (f"{what}: tail exponent {exponent:.3f} over indices {first}..{i_max} (of {n}; "
                f"{top_window_exponent:.3f} on the window itself{', extrapolated by the drift' if extrapolate else ''}); "
                f"window spread {window_spread:.3f}, resampling {resample_spread:.3f}, drift {drift:+.3f}.")
     if not converged:
         message += (" The local exponent is still moving at the largest reliable index: the asymptote is not "
-                    "reached at this n, and the interval is widened in the direction of the drift. Increase n.")
+                    "reached at this n, and the interval is widened in the direction of the drift")
+        if manifold_dim is not None and factor > DRIFT_FACTOR:
+            message += (f" (to {slowest:.3f}: on data of intrinsic dimension {manifold_dim:.1f} local exponents "
+                        f"converge like i^(-1/{manifold_dim:.1f}), so the drift may persist)")
+        message += ". Increase n."
     return TailFit(exponent=float(exponent), ci=(float(low), float(high)), window=(first, i_max),
                    usable=(MIN_INDEX, i_max), status=status, message=message, local_indices=local_indices,
                    local_exponents=local_exponents, prefactor=float(prefactor), drift=float(drift),

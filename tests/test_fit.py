@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import EXPONENT_ATOL, tol
-from kernelscale.fit import fit_power_law, fit_tail_exponent, richardson_tail, tail_sums
+from kernelscale.fit import (DRIFT_FACTOR, convergence_factor, fit_power_law, fit_tail_exponent, richardson_tail,
+                             tail_sums)
 from kernelscale.spectrum import noise_floor, spectrum
 
 
@@ -98,3 +99,47 @@ def test_a_curve_that_flattens_onto_a_floor_is_flagged_and_a_power_law_is_not():
     assert floor.status == "flattens" and "local exponent" in floor.message
     # a floor hidden in noise larger than the bend is not claimed
     assert fit_curve(x, _noisy_curve(x, x**-1.0 + 0.0005, repeats=2, spread=1.0)).status != "flattens"
+
+
+def test_convergence_factor_grows_with_the_manifold_dimension():
+    assert convergence_factor(None) == DRIFT_FACTOR
+    assert convergence_factor(2.0) == DRIFT_FACTOR  # 1 / (4^(1/2) - 1) = 1 < DRIFT_FACTOR
+    assert convergence_factor(7.0) == pytest.approx(1 / (4 ** (1 / 7) - 1), rel=tol()["rtol"])
+    assert convergence_factor(4.0) < convergence_factor(7.0) < convergence_factor(12.0)
+    with pytest.raises(ValueError, match="manifold_dim"):
+        convergence_factor(0.0)
+
+
+def _weyl_tail_spectrum(limit, amplitude, dim, k=3000, total_index=10**6):
+    """Eigenvalues whose tail has the local exponent ``limit + amplitude i^(-1/dim)`` exactly:
+    log T(i) = -limit log i + amplitude dim i^(-1/dim). Returns the first k eigenvalues and the total."""
+    index = np.arange(0, total_index + 1, dtype=float)
+    log_tail = -limit * np.log(np.maximum(index, 1)) + amplitude * dim * np.maximum(index, 1) ** (-1 / dim)
+    tail = np.exp(log_tail)
+    values = tail[:-1] - tail[1:]  # lambda_i = T(i - 1) - T(i), i = 1..total_index
+    return values[:k], float(tail[0])
+
+
+def test_slow_weyl_convergence_is_inside_the_interval_only_with_the_dimension():
+    """A local exponent that converges like i^(-1/7) (a 7-dimensional manifold) is still 0.15 above its limit at
+    i ~ 1000. The default convergence bound (DRIFT_FACTOR) misses the limit; with manifold_dim = 7 the interval
+    reaches it and the status says the fit has not converged."""
+    limit = 0.5
+    values, total = _weyl_tail_spectrum(limit, amplitude=0.5, dim=7)
+    halves = values[None, : len(values) // 2]  # an exact spectrum: the half-samples' tails equal the full one
+    common = {"n_samples": 4000, "total": total, "half_totals": [total]}
+    plain = fit_tail_exponent(values, halves, **common)
+    aware = fit_tail_exponent(values, halves, manifold_dim=7.0, **common)
+    assert plain.ci[0] > limit + 0.05 and plain.status == "ok"
+    assert aware.ci[0] <= limit + 0.01 and aware.ci[0] > limit - 0.05
+    assert aware.status == "not_converged" and "intrinsic dimension 7.0" in aware.message
+    assert aware.exponent == plain.exponent  # the point estimate is the same; only the interval and status change
+
+
+def test_interval_of_a_tail_exponent_never_goes_below_zero():
+    """A drift extrapolated over a very high intrinsic dimension can push the slow end below 0; a tail sum never
+    grows, so the interval is clipped there."""
+    values, total = _weyl_tail_spectrum(0.05, amplitude=0.5, dim=7)
+    halves = values[None, : len(values) // 2]
+    fit = fit_tail_exponent(values, halves, n_samples=4000, total=total, half_totals=[total], manifold_dim=50.0)
+    assert fit.ci[0] == 0.0 and fit.ci[1] > fit.exponent and fit.status == "not_converged"

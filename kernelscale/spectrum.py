@@ -80,9 +80,9 @@ def _check_matrix(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
         raise KernelError(f"the kernel must be a square (n, n) matrix with n >= 2; got shape {matrix.shape}.")
-    if not np.all(np.isfinite(matrix)):
+    scale = max(float(matrix.max()), -float(matrix.min()))  # NaN and inf propagate: no (n, n) temporaries
+    if not np.isfinite(scale):
         raise KernelError("the kernel matrix has NaN or infinite entries; recompute it in float64.")
-    scale = np.max(np.abs(matrix))
     asymmetry = np.max(np.abs(matrix - matrix.T))
     if asymmetry > 1e-8 * max(scale, 1e-300):
         raise KernelError(f"the kernel matrix is not symmetric (max |K - K^T| = {asymmetry:.3g}, "
@@ -167,6 +167,8 @@ def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     if len(y) != eigenvectors.shape[0]:
         raise KernelError(f"y has {len(y)} rows but the kernel is {eigenvectors.shape[0]} x {eigenvectors.shape[0]}.")
+    if eigenvectors.strides[1] < 0:  # a descending view of LAPACK's ascending output: BLAS wants memory order
+        return project_target(eigenvectors[:, ::-1], y)[::-1]
     projections = eigenvectors.T @ y
     return np.sum(projections**2, axis=1) / len(y)
 

@@ -89,6 +89,10 @@ def test_spectrum_matches_numpy_eigh_and_exact_sums(rng):
     assert spec.eigenvalues.sum() == pytest.approx(np.trace(matrix) / 60, rel=1e-12)
     assert spec.target_powers.sum() == pytest.approx(np.sum(y**2) / 60, rel=1e-12)
     assert spec.half_eigenvalues.shape == (2, 30) and spec.half_target_powers.shape == (2, 30)
+    # target powers in eigenvalue order, from a descending view of the eigenvectors and from a plain copy
+    values, vectors = eigendecompose(matrix)
+    expected = np.sum((np.ascontiguousarray(vectors).T @ y) ** 2, axis=1) / 60
+    np.testing.assert_allclose(spec.target_powers, expected, **tol())
 
 
 @pytest.mark.parametrize("bad, match", [

@@ -294,6 +294,7 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
 BOOTSTRAP_SAMPLES = 2000
 CURVE_CI_LEVEL = 0.95
 BEND_MIN = 0.1
+OUTLIER_RATIO = 10.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -310,7 +311,9 @@ class CurveFit:
         when the local exponent of the upper half of the x range is below half that of the lower half (by more than
         BEND_MIN, and beyond the bootstrap's 95% interval of the difference): the loss approaches a floor set by
         something else (a width curve where data becomes the limit, a noise floor), so the curve is not one power law
-        over the range and the exponent averages over the bend.
+        over the range and the exponent averages over the bend; ``"outlier"`` when at some x one repeat's (gap) is
+        more than OUTLIER_RATIO times the median of the repeats there: the mean, and so the exponent, is one draw's
+        (least squares on a nearly singular design has a heavy tail at small D / P).
     """
 
     exponent: float | None
@@ -368,6 +371,15 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
                         repeats, "not_positive", message)
     low, high = np.quantile(draws, [tail, 1 - tail])
     ci = (float(min(low, exponent)), float(max(high, exponent)))
+    if repeats >= 3:
+        median = np.median(gaps, axis=1)
+        ratio = np.where(median > 0, gaps.max(axis=1) / np.where(median > 0, median, 1.0), 0.0)
+        worst = int(np.argmax(ratio))
+        if ratio[worst] > OUTLIER_RATIO:
+            message = (f"one repeat dominates the mean at x = {x[worst]:g}: its value is {ratio[worst]:.3g} times the "
+                       f"median of the {repeats} repeats, so the exponent {exponent:.3g} follows that one draw. Use more "
+                       "repeats, or start the range higher (for least squares, at more points per feature).")
+            return CurveFit(exponent, ci, x_range, repeats, "outlier", message)
     if len(x) >= 4:
         half = len(x) // 2
         lower, upper = _log_slope(log_x[:half + 1], mean[:half + 1]), _log_slope(log_x[half:], mean[half:])

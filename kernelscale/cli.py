@@ -194,14 +194,16 @@ def _print_measurement(m) -> None:
     Console().print(f"{m.seconds:.1f} s")
 
 
-def _print_comparison(c) -> None:
-    table = Table(title=f"kernelscale compare: {c.arch} on {c.data} (n={c.n}, {c.kernel.upper()})")
-    for column in ("", "predicted", "interval", "measured", "95% interval", "verdict", "prediction basis"):
-        table.add_column(column, no_wrap=column != "prediction basis")
+def _print_comparison(c, console: Console | None = None) -> None:
+    table = Table(title=f"kernelscale compare: {c.arch} on {c.data} (n={c.n}, {c.kernel.upper()})", show_lines=True)
+    # the numbers never wrap; the estimate's description wraps into whatever width is left (80 columns suffice)
+    table.add_column("estimate", ratio=1, min_width=16)
+    for column in ("predicted", "measured (95%)", "verdict"):
+        table.add_column(column, no_wrap=True)
     for row in c.rows:
-        table.add_row(row.quantity, _number(row.predicted), _interval(row.predicted_ci), _number(row.measured),
-                      _interval(row.measured_ci), row.verdict, row.basis)
-    console = Console()
+        table.add_row(f"{row.quantity}: {row.basis}", f"{_number(row.predicted)} {_interval(row.predicted_ci)}",
+                      f"{_number(row.measured)} {_interval(row.measured_ci)}", row.verdict)
+    console = console or Console()
     console.print(table)
     console.print(f"D-range {c.d_range[0]}..{c.d_range[1]}" +
                   (f", width range {c.width_range[0]}..{c.width_range[1]}" if c.width_range else ""))

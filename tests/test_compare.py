@@ -3,11 +3,11 @@
 import json
 
 import pytest
-
+from rich.console import Console
 from typer.testing import CliRunner
 
 import kernelscale as ks
-from kernelscale.cli import app
+from kernelscale.cli import _print_comparison, app
 from kernelscale.compare import verdict
 from kernelscale.theory import learning_curve, local_exponent
 
@@ -36,6 +36,14 @@ def test_compare_on_digits_theory_tracks_the_measured_curve():
     # the plotted theory curve is the extrapolated one: its local exponent is the prediction
     assert local_exponent(c.theory_sizes, c.theory_errors) == pytest.approx(c.alpha_D_predicted, rel=1e-9)
     assert ks.Comparison.from_json(c.to_json()) == c
+    # the printed table keeps every row's description and numbers readable in 80 columns
+    console = Console(width=80, record=True)
+    with console.capture() as captured:
+        _print_comparison(c, console)
+    text = captured.get()
+    assert "(recommended)" in text and "kernel-only" in text and "NNGP" in text
+    for row in c.rows:
+        assert f"{row.predicted:.3f} [{row.predicted_ci[0]:.3f}, {row.predicted_ci[1]:.3f}]" in text
 
 
 def test_compare_cli_json_has_the_documented_keys(tmp_path):

@@ -180,18 +180,23 @@ def predict(
     _output(result, json_path, _print_table)
 
 
-def _print_measurement(m) -> None:
+def _print_measurement(m, console: Console | None = None) -> None:
     table = Table(title=f"kernelscale measure: {m.arch} on {m.data} (n={m.n}, {m.kernel.upper()})")
-    for column in ("regime", "x", "range", "exponent", "95% interval", "expected", "status"):
-        table.add_column(column)
+    # numbers never wrap; names and statuses wrap into what is left (80 columns suffice)
+    table.add_column("regime", ratio=1, min_width=8)
+    for column in ("range", "exponent (95%)", "expected"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("status", ratio=1, min_width=6)
     for curve in m.curves.values():
-        table.add_row(curve.regime, curve.x_name, f"{curve.x[0]}..{curve.x[-1]}", _number(curve.fit.exponent),
-                      _interval(curve.fit.ci), _number(curve.expected), curve.fit.status)
-    Console().print(table)
+        table.add_row(curve.regime, f"{curve.x_name} {curve.x[0]}..{curve.x[-1]}",
+                      f"{_number(curve.fit.exponent)} {_interval(curve.fit.ci)}", _number(curve.expected),
+                      curve.fit.status)
+    console = console or Console()
+    console.print(table)
     for curve in m.curves.values():
         if curve.fit.message:
-            Console().print(f"{curve.regime}: {curve.fit.message}")
-    Console().print(f"{m.seconds:.1f} s")
+            console.print(f"{curve.regime}: {curve.fit.message}")
+    console.print(f"{m.seconds:.1f} s")
 
 
 def _print_comparison(c, console: Console | None = None) -> None:

@@ -4,9 +4,11 @@ their limit kernels, the variance-limited exponents, the curve fit, and bad inpu
 import numpy as np
 import pytest
 from helpers import MONTE_CARLO_RTOL
+from rich.console import Console
 
 import kernelscale as ks
 from kernelscale import measurements, theory
+from kernelscale.cli import _print_measurement
 from kernelscale.data import sample_gp_target
 from kernelscale.fit import fit_curve
 from kernelscale.spectrum import eigendecompose, project_target
@@ -113,6 +115,12 @@ def test_measurement_json_round_trip():
     m = ks.measure(ARCH, "digits", n_samples=600, regimes=("data", "width"), repeats=2, widths=(4, 8, 16))
     assert ks.Measurement.from_json(m.to_json()) == m
     assert m.curves["width"].features == (5, 9, 17)
+    # the printed table keeps every exponent and interval on one line in 80 columns
+    console = Console(width=80, record=True)
+    with console.capture() as captured:
+        _print_measurement(m, console)
+    for curve in m.curves.values():
+        assert f"{curve.fit.exponent:.3f} [{curve.fit.ci[0]:.3f}, {curve.fit.ci[1]:.3f}]" in captured.get()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -59,6 +59,15 @@ _OPTIMIZER = typer.Option("adam", "--optimizer", help="trained networks: adam or
 _LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)")
 _STEPS = typer.Option(3000, "--steps", help="trained networks: optimizer steps (a multiple of 250)")
 _BATCH_SIZE = typer.Option(None, "--batch-size", help="trained networks: minibatch (default full)")
+# options that several commands share, declared once
+_DEVICE = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)")
+_JSON = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout")
+_NO_CACHE = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache")
+_SIZES = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated")
+_WIDTHS = typer.Option(None, "--widths", help="widths of the random-feature networks")
+_REPEATS = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)")
+_RIDGE = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix")
+_NOISE = typer.Option(0.0, "--noise", help="label-noise variance per output column")
 
 
 def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Optional[int]):
@@ -151,10 +160,10 @@ def predict(
     n: int = typer.Option(2000, "--n", help="sample size n (the kernel is n x n)"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
     seed: int = typer.Option(0, "--seed", help="seed of the sample and of random targets"),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout"),
+    device: Optional[str] = _DEVICE,
+    json_path: Optional[Path] = _JSON,
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the spectrum and the fits"),
-    no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache"),
+    no_cache: bool = _NO_CACHE,
     no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim",
                                       help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d"),
     eigensolver: str = typer.Option("auto", "--eigensolver",
@@ -227,21 +236,21 @@ def measure(
     regimes: str = typer.Option("data,width", "--regimes",
                                 help="comma-separated: data, width, data_variance, width_variance, trained_width, "
                                      "trained_data"),
-    sizes: Optional[str] = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated"),
-    widths: Optional[str] = typer.Option(None, "--widths", help="widths of the random-feature networks"),
-    repeats: int = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)"),
-    ridge: float = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix"),
-    noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
+    sizes: Optional[str] = _SIZES,
+    widths: Optional[str] = _WIDTHS,
+    repeats: int = _REPEATS,
+    ridge: float = _RIDGE,
+    noise: float = _NOISE,
     trained_widths: Optional[str] = _TRAINED_WIDTHS,
     trained_width: int = _TRAINED_WIDTH,
     optimizer: str = _OPTIMIZER,
     learning_rate: float = _LEARNING_RATE,
     steps: int = _STEPS,
     batch_size: Optional[int] = _BATCH_SIZE,
-    device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    device: Optional[str] = _DEVICE,
+    json_path: Optional[Path] = _JSON,
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the measured curves"),
-    no_cache: bool = typer.Option(False, "--no-cache"),
+    no_cache: bool = _NO_CACHE,
 ) -> None:
     """Measure the scaling exponents: learning curves against D and random-feature curves against width."""
     from .api import measure as api_measure
@@ -270,11 +279,11 @@ def compare(
     n: int = typer.Option(2000, "--n", help="sample (pool) size n"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
     seed: int = typer.Option(0, "--seed"),
-    sizes: Optional[str] = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated"),
-    widths: Optional[str] = typer.Option(None, "--widths", help="widths of the random-feature networks"),
-    repeats: int = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)"),
-    ridge: float = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix"),
-    noise: float = typer.Option(0.0, "--noise", help="label-noise variance per output column"),
+    sizes: Optional[str] = _SIZES,
+    widths: Optional[str] = _WIDTHS,
+    repeats: int = _REPEATS,
+    ridge: float = _RIDGE,
+    noise: float = _NOISE,
     no_width: bool = typer.Option(False, "--no-width", help="skip the width (random-feature) comparison"),
     trained: bool = typer.Option(False, "--trained", help="add rows measured on networks trained with optax"),
     trained_widths: Optional[str] = _TRAINED_WIDTHS,
@@ -283,10 +292,10 @@ def compare(
     learning_rate: float = _LEARNING_RATE,
     steps: int = _STEPS,
     batch_size: Optional[int] = _BATCH_SIZE,
-    device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    device: Optional[str] = _DEVICE,
+    json_path: Optional[Path] = _JSON,
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: predicted and measured curves"),
-    no_cache: bool = typer.Option(False, "--no-cache"),
+    no_cache: bool = _NO_CACHE,
 ) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     from .compare import compare as api_compare
@@ -348,7 +357,7 @@ def allocate(
     repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
     ridge: float = typer.Option(0.1, "--ridge", help="ridge of the random-feature regression"),
     seed: int = typer.Option(0, "--seed"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    json_path: Optional[Path] = _JSON,
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: loss frontier against compute"),
 ) -> None:
     """Compute-optimal N and D for a budget, from L(N, D) = E + A/N^alpha + B/D^beta given or fitted."""
@@ -436,10 +445,10 @@ def sweep(
     seed: int = typer.Option(0, "--seed"),
     with_compare: bool = typer.Option(False, "--compare", help="also measure alpha_D (kernel regression) per variant"),
     repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu or gpu"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write JSON to PATH, or - for stdout"),
+    device: Optional[str] = _DEVICE,
+    json_path: Optional[Path] = _JSON,
     plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: exponents against the varied option"),
-    no_cache: bool = typer.Option(False, "--no-cache"),
+    no_cache: bool = _NO_CACHE,
 ) -> None:
     """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
     from .sweep import sweep as api_sweep

@@ -34,9 +34,9 @@ start = time.perf_counter()
 if stage == "kernel":
     ks.compute_kernel(arch, data.x, use_cache=False)
 elif stage == "eigh":
-    ks.eigendecompose(matrix)
+    ks.eigendecompose(matrix, device=None)
 elif stage == "spectrum":
-    ks.spectrum(matrix, None, n_halves=2)
+    ks.spectrum(matrix, None, n_halves=2, device=None)
 elif stage == "topk":
     op = kernel_operator(arch, data.x)
     randomized_eigh(lambda v: op.matvec(v) / n, n, n // 8)
@@ -44,7 +44,10 @@ elif stage == "predict":
     ks.predict(arch, data, use_cache=False, intrinsic=False)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-print(json.dumps({"stage": stage, "n": n, "seconds": seconds, "peak_mb": peak / 1024}))
+import jax
+stats = jax.devices()[0].memory_stats() if jax.devices()[0].platform != "cpu" else None
+device_peak = stats.get("peak_bytes_in_use", 0) / 2**20 if stats else None
+print(json.dumps({"stage": stage, "n": n, "seconds": seconds, "peak_mb": peak / 1024, "device_peak_mb": device_peak}))
 """
 
 
@@ -53,35 +56,46 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[600, 1200, 2400, 4800])
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "scaling.md"))
     parser.add_argument("--plot", default=str(Path(__file__).parent.parent / "docs" / "scaling.png"))
+    parser.add_argument("--stages", nargs="+", default=STAGES, choices=STAGES)
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per cell")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
     from _machine import describe
 
     lines = [describe(), "", "FC depth 3 ReLU NTK on sphere:dim=8, float64; one fresh process per cell; "
-             "peak = growth of peak RSS during the stage", "",
-             "| stage | n | seconds | peak MB |", "|---|---|---|---|"]
+             "host peak = growth of peak RSS during the stage; device peak = the accelerator's peak bytes in use "
+             "(the whole process)", "",
+             "| stage | n | seconds | host peak MB | device peak MB |", "|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     results = []
-    for stage in STAGES:
+    for stage in args.stages:
         for n in args.sizes:
-            out = subprocess.run([sys.executable, "-c", STAGE_CODE, stage, str(n)], capture_output=True, text=True,
-                                 timeout=1800)
+            try:
+                out = subprocess.run([sys.executable, "-c", STAGE_CODE, stage, str(n)], capture_output=True,
+                                     text=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                lines.append(f"| {stage} | {n} | over {args.timeout:.0f} | | |")
+                print(lines[-1], flush=True)
+                continue
             if out.returncode != 0:
                 raise SystemExit(f"{stage} n={n} failed:\n{out.stderr[-2000:]}")
             row = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(row)
-            line = f"| {stage} | {n} | {row['seconds']:.2f} | {row['peak_mb']:.0f} |"
+            device_peak = "-" if row["device_peak_mb"] is None else f"{row['device_peak_mb']:.0f}"
+            line = f"| {stage} | {n} | {row['seconds']:.2f} | {row['peak_mb']:.0f} | {device_peak} |"
             lines.append(line)
             print(line, flush=True)
     import numpy as np
 
     lines += ["", "| stage | slope of log seconds on log n (largest two n) |", "|---|---|"]
-    for stage in STAGES:
+    for stage in args.stages:
         rows = sorted((r for r in results if r["stage"] == stage), key=lambda r: r["n"])[-2:]
+        if len(rows) < 2:
+            continue
         slope = np.log(rows[1]["seconds"] / rows[0]["seconds"]) / np.log(rows[1]["n"] / rows[0]["n"])
         lines.append(f"| {stage} | {slope:.2f} |")
     Path(args.out).write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[-len(STAGES) - 3:]))
+    print("\n".join(lines[-len(args.stages) - 3:]))
 
     import matplotlib
 
@@ -90,10 +104,13 @@ def main() -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     sizes = np.array(sorted(args.sizes), dtype=float)
-    for stage in STAGES:
+    for stage in args.stages:
         rows = sorted((r for r in results if r["stage"] == stage), key=lambda r: r["n"])
         left.loglog([r["n"] for r in rows], [r["seconds"] for r in rows], "o-", label=stage)
-        right.loglog([r["n"] for r in rows], [max(r["peak_mb"], 1e-1) for r in rows], "o-", label=stage)
+        right.loglog([r["n"] for r in rows], [max(r["peak_mb"], 1e-1) for r in rows], "o-", label=f"{stage} host")
+        if any(r["device_peak_mb"] for r in rows):
+            right.loglog([r["n"] for r in rows], [max(r["device_peak_mb"] or 0, 1e-1) for r in rows], "s--",
+                         label=f"{stage} device")
     for ax, unit, top in ((left, "seconds", max(r["seconds"] for r in results)),
                           (right, "peak MB", max(r["peak_mb"] for r in results))):
         ax.loglog(sizes, top * (sizes / sizes[-1]) ** 2, "k:", lw=1, label="n^2")

@@ -103,11 +103,13 @@ def predict(
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1)
-        values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device)
+        needs_vectors = y is not None or dataset.metadata.get("target") == "gp"
+        values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device, vectors=needs_vectors)
         decomposition = (values, vectors)
         if dataset.metadata.get("target") == "gp":
             y = sample_gp_target(*decomposition, seed=seed)
-        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition)
+        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition,
+                        device=device)
         eigh_seconds = time.perf_counter() - eigh_start
         if progress:
             progress("eigendecomposition", 1, 1)

@@ -168,7 +168,7 @@ def compare(
             nngp_spec = spec
         else:
             nngp = compute_kernel(arch, dataset.x, kind="nngp", device=device, use_cache=use_cache).matrix
-            nngp_spec = spectrum(nngp, spec.target, seed=seed)
+            nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
         w_features = width_curve.features
         w_theory, w_theory_ci, w_errors = theory_exponent(nngp_spec, w_features, ridge=0.0, noise=0.0,
                                                           held_out=False)

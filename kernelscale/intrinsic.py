@@ -65,7 +65,7 @@ def intrinsic_dimension(x: np.ndarray, *, neighbors: int = MLE_NEIGHBORS) -> Int
     from sklearn.neighbors import NearestNeighbors
 
     # one k-nearest-neighbour search for both estimators (TwoNN alone would sort full distance rows, n^2 log n)
-    distances, indices = NearestNeighbors(n_neighbors=neighbors).fit(x).kneighbors()
+    distances, indices = NearestNeighbors(n_neighbors=neighbors, n_jobs=-1).fit(x).kneighbors()
     twonn = float(skdim.id.TwoNN(dist=True).fit(distances[:, :2]).dimension_)
     mle = float(skdim.id.MLE().fit(x, precomputed_knn_arrays=(distances, indices)).dimension_)
     for name, value in (("TwoNN", twonn), ("MLE", mle)):

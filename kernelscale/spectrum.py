@@ -12,6 +12,8 @@ finite-n bias of the tail sums by Richardson extrapolation; see :func:`kernelsca
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 
 import numpy as np
 from scipy import linalg
@@ -76,18 +78,34 @@ class Spectrum:
         return int(np.sum(self.eigenvalues > self.noise_floor))
 
 
-def _check_matrix(matrix: np.ndarray) -> np.ndarray:
+def _check_matrix(matrix: np.ndarray, values: bool = True) -> np.ndarray:
+    """The matrix as float64, after checking its shape and (``values``) that it is finite and symmetric."""
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] < 2:
         raise KernelError(f"the kernel must be a square (n, n) matrix with n >= 2; got shape {matrix.shape}.")
-    scale = max(float(matrix.max()), -float(matrix.min()))  # NaN and inf propagate: no (n, n) temporaries
+    if values:
+        scale = max(float(matrix.max()), -float(matrix.min()))  # NaN and inf propagate: no (n, n) temporaries
+        _check_values(scale, max_asymmetry(matrix) if np.isfinite(scale) else scale)
+    return matrix
+
+
+def _check_values(scale: float, asymmetry: float) -> None:
+    """Raise KernelError unless ``scale = max |K|`` is finite and ``max |K - K^T|`` is round-off."""
     if not np.isfinite(scale):
         raise KernelError("the kernel matrix has NaN or infinite entries; recompute it in float64.")
-    asymmetry = np.max(np.abs(matrix - matrix.T))
     if asymmetry > 1e-8 * max(scale, 1e-300):
         raise KernelError(f"the kernel matrix is not symmetric (max |K - K^T| = {asymmetry:.3g}, "
                           f"max |K| = {scale:.3g}); a valid kernel gives K[i, j] == K[j, i].")
-    return matrix
+
+
+def max_asymmetry(matrix: np.ndarray, tile: int = 512) -> float:
+    """``max |K - K^T|`` tile by tile: no (n, n) temporary, and each transposed read stays in cache (the whole-matrix
+    expression took 6.5 s at n = 16384 on the GPU machine's host)."""
+    n, worst = matrix.shape[0], 0.0
+    for i in range(0, n, tile):
+        for j in range(i, n, tile):
+            worst = max(worst, float(np.max(np.abs(matrix[i:i + tile, j:j + tile] - matrix[j:j + tile, i:i + tile].T))))
+    return worst
 
 
 def _eigh(scaled: np.ndarray, vectors: bool = True):
@@ -95,18 +113,32 @@ def _eigh(scaled: np.ndarray, vectors: bool = True):
     return linalg.eigh(scaled, eigvals_only=not vectors, driver="evd", overwrite_a=True, check_finite=False)
 
 
-# jnp.linalg.eigh on GPU fails for matrices over 2^31 bytes in some JAX releases (DESIGN.md): larger ones go to the
-# host. The device also needs the matrix, its eigenvectors and the solver's workspace (about 3 copies).
-GPU_EIGH_MAX_BYTES = 2**31 - 1
-GPU_EIGH_COPIES = 3
+# Device eigendecomposition. Older JAX releases failed on GPU for matrices over 2^31 bytes (cuSOLVER's 32-bit API;
+# jax-ml/jax#23413, #33062); JAX 0.11.2 on an H100 ran float64 n = 23170 (4 GiB) correctly (docs/benchmarks.md).
+# No size limit is imposed by default: a solver error raises, and the host takes over. The environment variable
+# KERNELSCALE_GPU_EIGH_MAX_BYTES sets one. The device holds the matrix, its eigenvectors and cuSOLVER's workspace:
+# the peak was 6.0 times the matrix at n = 16384 and 32768 (H100, benchmarks/gpu_eigh.py).
+GPU_EIGH_MAX_BYTES = None
+GPU_EIGH_COPIES = 6
+
+
+def gpu_eigh_max_bytes() -> float:
+    """The largest matrix (bytes) sent to the eigensolver on an accelerator (``inf``: no limit)."""
+    value = os.environ.get("KERNELSCALE_GPU_EIGH_MAX_BYTES")
+    if value is None:
+        return float("inf") if GPU_EIGH_MAX_BYTES is None else GPU_EIGH_MAX_BYTES
+    try:
+        return int(float(value))
+    except ValueError:
+        raise KernelError(f"KERNELSCALE_GPU_EIGH_MAX_BYTES must be a number of bytes; got {value!r}.") from None
 
 
 def eigendecompose(matrix: np.ndarray, *, device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """Eigen-pairs of K/n: ``(eigenvalues (n,) descending, eigenvectors (n, n) in columns)``.
 
     ``device``: ``"cpu"`` (LAPACK on the host, the default), ``"gpu"`` or None (the JAX default device: a GPU when
-    there is one). On a JAX device the decomposition runs with ``jax.numpy.linalg.eigh`` in float64 when the matrix
-    is at most ``GPU_EIGH_MAX_BYTES`` and fits the device's free memory; otherwise, or when the device fails, it
+    there is one). On a JAX device the decomposition runs with ``jax.lax.linalg.eigh`` in float64 when the matrix
+    is within :func:`gpu_eigh_max_bytes` and fits the device's free memory; otherwise, or when the device fails, it
     falls back to the host (:func:`eigendecompose_where` says which ran).
 
     Raises KernelError if K is not symmetric, not finite, or has an eigenvalue below
@@ -115,18 +147,16 @@ def eigendecompose(matrix: np.ndarray, *, device: str | None = "cpu") -> tuple[n
     return eigendecompose_where(matrix, device=device)[:2]
 
 
-def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu"
-                         ) -> tuple[np.ndarray, np.ndarray, str]:
+def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu", vectors: bool = True
+                         ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """:func:`eigendecompose` and where it ran: ``"cpu"`` (host LAPACK) or the JAX device's platform, with
-    ``" (fallback: reason)"`` appended when a requested device could not be used."""
-    matrix = _check_matrix(matrix)
+    ``" (fallback: reason)"`` appended when a requested device could not be used. ``vectors=False`` gives None for
+    the eigenvectors (the host then computes eigenvalues only; a device does not copy its eigenvectors back)."""
+    matrix = _check_matrix(matrix, values=False)  # values: on the device that runs the solver (fast there)
     n = matrix.shape[0]
-    eigenvalues, eigenvectors, where = None, None, "cpu"
-    if device != "cpu":
-        eigenvalues, eigenvectors, where = _device_eigh(matrix, device)
-    if eigenvalues is None:
-        eigenvalues, eigenvectors = _eigh(matrix / n)
-    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+    eigenvalues, eigenvectors, where = _scaled_eigh(matrix, device, vectors, checked=False)
+    eigenvalues = eigenvalues[::-1]
+    eigenvectors = eigenvectors[:, ::-1] if vectors else None
     floor = noise_floor(eigenvalues[0], n)
     if eigenvalues[0] <= 0 or eigenvalues[-1] < -NEGATIVE_FACTOR * floor:
         raise KernelError(
@@ -137,10 +167,25 @@ def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu"
     return eigenvalues, eigenvectors, where
 
 
-def _device_eigh(matrix: np.ndarray, device: str | None):
-    """(values, vectors, where) from jnp.linalg.eigh on the JAX device, or (None, None, reason) to use the host."""
+def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, checked: bool = True):
+    """Ascending eigen-pairs of ``matrix / n`` and where they ran: on the JAX device when ``device`` asks for one
+    and it works (:func:`_device_eigh`, which checks the values there), else host LAPACK, after checking the values
+    on the host unless ``checked``. ``vectors=False`` returns None for the vectors."""
+    where = "cpu"
+    if device != "cpu":
+        values, vecs, where = _device_eigh(matrix, device, vectors)
+        if values is not None:
+            return values, vecs, where
+    if not checked:
+        _check_matrix(matrix)
+    result = _eigh(matrix / matrix.shape[0], vectors)
+    return (result, None, where) if not vectors else (*result, where)
+
+
+def _device_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True):
+    """(values, vectors, where) from ``jax.lax.linalg.eigh`` on the JAX device (cuSOLVER on a GPU), or
+    (None, None, reason) to use the host."""
     import jax
-    import jax.numpy as jnp
 
     from .kernels import available_device_memory, select_device
 
@@ -148,18 +193,57 @@ def _device_eigh(matrix: np.ndarray, device: str | None):
     if target.platform == "cpu" and device is None:
         return None, None, "cpu"  # no accelerator: host LAPACK is the faster CPU path
     n = matrix.shape[0]
-    if matrix.nbytes > GPU_EIGH_MAX_BYTES:
-        return None, None, f"cpu (fallback: {matrix.nbytes / 2**30:.1f} GiB matrix is over the 2 GiB device limit)"
+    limit = gpu_eigh_max_bytes()
+    if matrix.nbytes > limit:
+        return None, None, (f"cpu (fallback: the {matrix.nbytes / 2**30:.1f} GiB matrix is over the "
+                            f"{limit / 2**30:.1f} GiB device eigh limit)")
     if GPU_EIGH_COPIES * matrix.nbytes > available_device_memory(target):
         return None, None, "cpu (fallback: not enough free device memory)"
     try:
-        values, vectors = jnp.linalg.eigh(jax.device_put(matrix / n, target))
-        values, vectors = np.asarray(values, dtype=np.float64), np.asarray(vectors, dtype=np.float64)
+        placed = jax.device_put(matrix, target)
+        scale, asymmetry = (float(value) for value in _jitted_device_checks()(placed))
     except Exception as exc:  # XLA runtime errors (out of memory, solver failures) have no common public type
         return None, None, f"cpu (fallback: {type(exc).__name__} on {target.platform})"
-    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(vectors))):
+    _check_values(scale, asymmetry)  # a bad matrix is an error, not a reason to try the host
+    try:
+        vecs, values, finite = _jitted_device_eigh()(placed, 1.0 / n)
+        del placed  # donated
+        finite = bool(finite)
+        values = np.asarray(values, dtype=np.float64)
+        vecs = np.asarray(vecs, dtype=np.float64) if vectors and finite else None
+    except Exception as exc:
+        return None, None, f"cpu (fallback: {type(exc).__name__} on {target.platform})"
+    if not finite:
         return None, None, f"cpu (fallback: non-finite result on {target.platform})"
-    return values, vectors, target.platform
+    return values, vecs, target.platform
+
+
+@functools.cache
+def _jitted_device_checks():
+    """``(max |a|, max |a - a^T|)`` on the device, fused without an (n, n) temporary; ``max |a|`` is NaN when an
+    entry is not finite (XLA's CPU max reduction can drop a NaN)."""
+    import jax
+    import jax.numpy as jnp
+
+    def checks(a):
+        scale = jnp.where(jnp.all(jnp.isfinite(a)), jnp.max(jnp.abs(a)), jnp.nan)
+        return scale, jnp.max(jnp.abs(a - a.T))
+
+    return jax.jit(checks)
+
+
+@functools.cache
+def _jitted_device_eigh():
+    """``(vectors, values, all finite)`` of ``a * scale`` (ascending), with ``a``'s device buffer donated: the
+    matrix is already checked symmetric, so no symmetrized copy is made (``jnp.linalg.eigh`` makes one)."""
+    import jax
+    import jax.numpy as jnp
+
+    def solve(a, scale):
+        vectors, values = jax.lax.linalg.eigh(a * scale, symmetrize_input=False)
+        return vectors, values, jnp.all(jnp.isfinite(values)) & jnp.all(jnp.isfinite(vectors))
+
+    return jax.jit(solve, donate_argnums=0)
 
 
 def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -180,6 +264,7 @@ def spectrum(
     n_halves: int = 2,
     seed: int = 0,
     decomposition: tuple[np.ndarray, np.ndarray] | None = None,
+    device: str | None = "cpu",
 ) -> Spectrum:
     """Eigenvalues of K/n, target powers, and the same on ``n_halves`` disjoint random halves of the sample.
 
@@ -190,10 +275,13 @@ def spectrum(
       seed: seed of the random halves.
       decomposition: ``eigendecompose(matrix)`` when the caller already has it (avoids a second eigh and a second
         check of the matrix, which ``eigendecompose`` made).
+      device: where the eigendecompositions run, as in :func:`eigendecompose` (the full one only when
+        ``decomposition`` is not given; the halves always).
     """
     matrix = _check_matrix(matrix) if decomposition is None else np.asarray(matrix, dtype=np.float64)
     n = matrix.shape[0]
-    eigenvalues, eigenvectors = decomposition if decomposition is not None else eigendecompose(matrix)
+    eigenvalues, eigenvectors = (decomposition if decomposition is not None
+                                 else eigendecompose(matrix, device=device))
     powers = None if y is None else project_target(eigenvectors, y)
     half = n // 2
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
@@ -204,12 +292,10 @@ def spectrum(
             permutation = rng.permutation(n)
         index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
         sub = matrix[np.ix_(index, index)]
-        if y is None:
-            values = _eigh(sub / half, vectors=False)[::-1]
-        else:
-            values, vectors = _eigh(sub / half)
-            values, vectors = values[::-1], vectors[:, ::-1]
-            half_powers.append(project_target(vectors, np.asarray(y).reshape(n, -1)[index]))
+        values, vectors, _ = _scaled_eigh(sub, device, vectors=y is not None)
+        values = values[::-1]
+        if y is not None:
+            half_powers.append(project_target(vectors[:, ::-1], np.asarray(y).reshape(n, -1)[index]))
         half_values.append(values)
     return Spectrum(
         eigenvalues=eigenvalues,

@@ -8,6 +8,7 @@ from kernelscale import (KernelError, MemoryPlanError, SpecError, compute_kernel
                          load_dataset, parse_architecture, plan_memory, spectrum)
 from kernelscale._compat import stax
 from kernelscale.kernels import select_device
+from kernelscale.spectrum import eigendecompose_where
 
 ARCHITECTURES = [
     ("fc:depth=2,act=relu", "flat"),
@@ -118,3 +119,26 @@ def test_invalid_kernels_are_rejected(bad, match):
 def test_bad_architecture_specs(spec, match):
     with pytest.raises(SpecError, match=match):
         parse_architecture(spec)
+
+
+@pytest.mark.parametrize("n, tile", [(5, 2), (37, 8), (64, 16), (100, 512)])
+def test_tiled_symmetry_check_and_transposed_store_match_the_dense_expressions(n, tile):
+    from kernelscale.kernels import _store_transposed
+    from kernelscale.spectrum import max_asymmetry
+
+    rng = np.random.default_rng(n)
+    matrix = rng.standard_normal((n, n))
+    assert max_asymmetry(matrix, tile=tile) == np.max(np.abs(matrix - matrix.T))
+    target = np.zeros((n + 3, n + 3))
+    block = matrix[: n - 2, 1:]  # rectangular, not a multiple of the tile
+    _store_transposed(target, slice(2, n), slice(3, n + 2), block, tile=tile)
+    np.testing.assert_array_equal(target[3 : n + 2, 2:n], block.T)
+    assert np.count_nonzero(target) == block.size
+
+
+def test_eigenvalues_only_match_the_full_decomposition():
+    x = load_dataset("sphere:dim=4", n_samples=120, seed=2).x
+    matrix = compute_kernel("fc:depth=2", x, use_cache=False).matrix
+    values, vectors, where = eigendecompose_where(matrix, vectors=False)
+    assert vectors is None and where == "cpu"
+    np.testing.assert_allclose(values, eigendecompose(matrix)[0], rtol=1e-10, atol=1e-14 * values[0])

@@ -3,6 +3,7 @@ eigendecomposition, the automatic switch when the matrix will not fit, and its e
 
 import json
 
+import jax
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -121,8 +122,6 @@ def test_device_eigh_path_and_its_fallbacks(monkeypatch):
     the device limit and a device failure fall back to the host and say why."""
     import importlib
 
-    import jax.numpy as jnp
-
     from kernelscale.spectrum import _device_eigh, eigendecompose_where
 
     spectrum_module = importlib.import_module("kernelscale.spectrum")  # the name ks.spectrum is the function
@@ -131,23 +130,40 @@ def test_device_eigh_path_and_its_fallbacks(monkeypatch):
     matrix = ks.compute_kernel("fc:depth=2", x, use_cache=False).matrix
     host_values, host_vectors, where = eigendecompose_where(matrix, device="cpu")
     assert where == "cpu"
-    assert eigendecompose_where(matrix, device=None)[2] == "cpu"  # no accelerator here: host LAPACK
+    accelerator = jax.devices()[0].platform != "cpu"
+    assert eigendecompose_where(matrix, device=None)[2] == jax.devices()[0].platform  # no accelerator: host LAPACK
+    original = matrix.copy()
     values, vectors, where = _device_eigh(matrix, "cpu")  # the JAX path, explicitly on the CPU device
     assert where == "cpu"
+    np.testing.assert_array_equal(matrix, original)  # the device buffer is donated, never the caller's array
+    for bad, message in ((matrix + np.triu(np.ones_like(matrix), 1), "not symmetric"),
+                         (np.where(np.eye(len(matrix), k=5, dtype=bool), np.nan, matrix), "NaN or infinite")):
+        with pytest.raises(KernelError, match=message):  # checked on the device: an error, not a fallback
+            _device_eigh(bad, "cpu")
     values, vectors = values[::-1], vectors[:, ::-1]
     np.testing.assert_allclose(values, host_values, rtol=1e-9, atol=1e-12 * host_values[0])
     overlap = np.abs(np.sum(vectors[:, :10] * host_vectors[:, :10], axis=0))  # eigenvectors up to sign
     np.testing.assert_allclose(overlap, 1.0, atol=1e-8)
 
     monkeypatch.setattr(spectrum_module, "GPU_EIGH_MAX_BYTES", 1000)
-    assert "over the 2 GiB device limit" in _device_eigh(matrix, "cpu")[2]
-    monkeypatch.setattr(spectrum_module, "GPU_EIGH_MAX_BYTES", 2**31 - 1)
+    assert "over the 0.0 GiB device eigh limit" in _device_eigh(matrix, "cpu")[2]
+    monkeypatch.setenv("KERNELSCALE_GPU_EIGH_MAX_BYTES", "1e9")  # the environment overrides the default
+    assert _device_eigh(matrix, "cpu")[2] == "cpu"
+    monkeypatch.setenv("KERNELSCALE_GPU_EIGH_MAX_BYTES", "lots")
+    with pytest.raises(KernelError, match="must be a number of bytes"):
+        _device_eigh(matrix, "cpu")
+    monkeypatch.delenv("KERNELSCALE_GPU_EIGH_MAX_BYTES")
+    monkeypatch.setattr(spectrum_module, "GPU_EIGH_MAX_BYTES", None)
+    values_only = _device_eigh(matrix, "cpu", vectors=False)
+    assert values_only[1] is None
+    np.testing.assert_allclose(values_only[0][::-1], host_values, rtol=1e-9, atol=1e-12 * host_values[0])
 
-    def failing(_):
+    def failing(*_):
         raise RuntimeError("cusolver failed")
 
-    monkeypatch.setattr(jnp.linalg, "eigh", failing)
+    monkeypatch.setattr(spectrum_module, "_jitted_device_eigh", lambda: failing)
     assert _device_eigh(matrix, "cpu")[:2] == (None, None)
     assert "fallback: RuntimeError" in _device_eigh(matrix, "cpu")[2]
-    with pytest.raises(KernelError, match="JAX sees no GPU"):
-        eigendecompose_where(matrix, device="gpu")
+    if not accelerator:
+        with pytest.raises(KernelError, match="JAX sees no GPU"):
+            eigendecompose_where(matrix, device="gpu")

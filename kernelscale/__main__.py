@@ -1,0 +1,5 @@
+"""``python -m kernelscale ...``: the same command line as the ``kernelscale`` script."""
+
+from .cli import app
+
+app()

@@ -270,8 +270,9 @@ def _load_block(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
 def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice, slice]],
                     devices: list[jax.Device], kind: str):
     """Yield ``(rows, cols, K[rows, cols])`` (float64 arrays) for each block, spread round-robin over ``devices``
-    with one block in flight per device (JAX dispatch is asynchronous: committed inputs run the jitted kernel on
-    their device while the host collects the previous result)."""
+    with one block in flight per device (JAX dispatch is asynchronous on accelerators: committed inputs run the
+    jitted kernel on their device while the host collects the previous result; on CPU devices kernelscale turns
+    asynchronous dispatch off, see ``_compat``)."""
     in_flight: deque = deque()
     for i, (rows, cols) in enumerate(blocks):
         target = devices[i % len(devices)]

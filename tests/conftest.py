@@ -20,7 +20,3 @@ def key():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
-
-
-def test_x64_is_on():
-    assert jax.config.jax_enable_x64

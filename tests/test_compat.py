@@ -67,3 +67,13 @@ def test_batched_kernel_equals_unbatched(rng):
     batched = nt.batch(kernel_fn, batch_size=4)(x, None, "ntk")
     np.testing.assert_allclose(np.asarray(batched), np.asarray(kernel_fn(x, None, "ntk")), rtol=1e-6)
     assert jax.config.jax_enable_x64
+
+
+def test_x64_is_on():
+    assert jax.config.jax_enable_x64
+
+
+def test_cpu_dispatch_is_synchronous():
+    """kernelscale turns JAX's asynchronous CPU dispatch off (kernelscale/_compat.py: intermittent XLA segfaults)."""
+    if "jax_cpu_enable_async_dispatch" in jax.config.values:
+        assert jax.config.values["jax_cpu_enable_async_dispatch"] is False

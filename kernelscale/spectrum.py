@@ -278,7 +278,7 @@ def spectrum(
       device: where the eigendecompositions run, as in :func:`eigendecompose` (the full one only when
         ``decomposition`` is not given; the halves always).
     """
-    matrix = _check_matrix(matrix) if decomposition is None else np.asarray(matrix, dtype=np.float64)
+    matrix = _check_matrix(matrix, values=False)  # the values: by eigendecompose, or already by the caller
     n = matrix.shape[0]
     eigenvalues, eigenvectors = (decomposition if decomposition is not None
                                  else eigendecompose(matrix, device=device))

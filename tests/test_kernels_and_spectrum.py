@@ -105,6 +105,8 @@ def test_spectrum_matches_numpy_eigh_and_exact_sums(rng):
 def test_invalid_kernels_are_rejected(bad, match):
     with pytest.raises(KernelError, match=match):
         eigendecompose(bad)
+    with pytest.raises(KernelError, match=match):  # spectrum() leaves the value checks to eigendecompose
+        spectrum(bad)
 
 
 @pytest.mark.parametrize("spec, match", [

@@ -45,6 +45,7 @@ from .results import Sweep as Sweep
 from .results import SweepPoint as SweepPoint
 from .spectrum import Spectrum as Spectrum
 from .spectrum import eigendecompose as eigendecompose
+from .spectrum import eigenvalues_and_powers as eigenvalues_and_powers
 from .spectrum import spectrum as spectrum
 from .sweep import sweep as sweep
 from .theory import TheoryCurve as TheoryCurve

@@ -19,7 +19,8 @@ from .intrinsic import intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator, select_device
 from .results import Curve, Measurement, Prediction
-from .spectrum import eigendecompose, eigendecompose_where, spectrum, topk_spectrum
+from .spectrum import (eigendecompose, eigendecompose_where, eigenvalues_and_powers, project_target, spectrum,
+                       topk_spectrum)
 from .theory import task_aware_exponent, task_aware_interval
 
 # The fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 indices on half-samples; usable ranges end
@@ -95,6 +96,11 @@ def predict(
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")
     solver, n_eigs = choose_eigensolver(dataset.n, eigensolver, n_eigs)
+    dimension = None
+    if intrinsic:  # first: right after an eigh, spinning BLAS threads slowed this k-NN 2 to 5 times
+        if progress:
+            progress("intrinsic dimension", 0, 1)
+        dimension = intrinsic_dimension(dataset.x)
     y = dataset.y
     if solver == "full":
         kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
@@ -103,13 +109,15 @@ def predict(
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1)
-        needs_vectors = y is not None or dataset.metadata.get("target") == "gp"
-        values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device, vectors=needs_vectors)
-        decomposition = (values, vectors)
-        if dataset.metadata.get("target") == "gp":
-            y = sample_gp_target(*decomposition, seed=seed)
-        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=decomposition,
-                        device=device)
+        if dataset.metadata.get("target") == "gp":  # drawing the labels needs the eigenvectors
+            values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device)
+            y = sample_gp_target(values, vectors, seed=seed)
+            powers = project_target(vectors, y)
+            del vectors
+        else:
+            values, powers, eigh_device = eigenvalues_and_powers(matrix.matrix, y, device=device)
+        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=(values, None),
+                        target_powers=powers, device=device)
         eigh_seconds = time.perf_counter() - eigh_start
         if progress:
             progress("eigendecomposition", 1, 1)
@@ -126,11 +134,6 @@ def predict(
         kernel_seconds, eigh_seconds = 0.0, time.perf_counter() - eigh_start
         device_name, from_cache, devices = operator.devices[0].platform, False, len(operator.devices)
         eigh_device = "cpu"  # the small (l, l) problems of the top-k solver run on the host
-    dimension = None
-    if intrinsic:
-        if progress:
-            progress("intrinsic dimension", 0, 1)
-        dimension = intrinsic_dimension(dataset.x)
     # the larger estimate: local exponents converge more slowly in higher dimension (fit.convergence_factor)
     manifold_dim = max(dimension.twonn, dimension.mle) if dimension is not None else None
     kernel_fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor,

@@ -17,6 +17,7 @@ import os
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 from .errors import KernelError
 
@@ -110,7 +111,39 @@ def max_asymmetry(matrix: np.ndarray, tile: int = 512) -> float:
 
 def _eigh(scaled: np.ndarray, vectors: bool = True):
     """LAPACK divide and conquer (``syevd``) on a scratch copy the caller no longer needs (overwritten)."""
-    return linalg.eigh(scaled, eigvals_only=not vectors, driver="evd", overwrite_a=True, check_finite=False)
+    # the transpose of a C-ordered symmetric matrix is the same matrix in Fortran order: LAPACK works in place
+    return linalg.eigh(scaled.T, eigvals_only=not vectors, driver="evd", overwrite_a=True, check_finite=False)
+
+
+def _eigh_projections(scaled: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ascending eigenvalues of the symmetric ``scaled`` (n, n) and ``U^T target`` (n, c), without forming U.
+
+    The stages of LAPACK's ``syevd`` without its back-transformation ``U = Q Z``: Householder tridiagonalisation
+    ``Q^T A Q = T`` (``sytrd``, blocked), ``Q^T target`` from the reflectors (``ormqr``), divide and conquer on the
+    tridiagonal ``T = Z diag(lambda) Z^T`` (``stevd``), and ``U^T target = Z^T (Q^T target)``. Same eigenvalues as
+    ``syevd`` (the same stages); the back-transformation is a third of a full eigh (docs/benchmarks.md).
+    ``scaled`` is overwritten.
+    """
+    n = scaled.shape[0]
+    work = int(lapack.dsytrd_lwork(n, lower=1)[0])
+    # in place, as in _eigh: the transpose of the C-ordered symmetric matrix is the same matrix in Fortran order
+    reflectors, diagonal, off_diagonal, tau, info = lapack.dsytrd(scaled.T, lower=1, lwork=work, overwrite_a=1)
+    _check_lapack("sytrd", info)
+    rotated = np.array(np.reshape(target, (n, -1)), dtype=np.float64, order="F")
+    # the reflectors H(1..n-1) sit below the subdiagonal; Q = H(1) ... H(n-1) leaves the first row alone
+    below = reflectors[1:, :-1]
+    work = int(lapack.dormqr("L", "T", below, tau, rotated[1:], -1)[1][0])
+    rotated[1:], _, info = lapack.dormqr("L", "T", below, tau, rotated[1:], max(work, 1))
+    _check_lapack("ormqr", info)
+    del reflectors, below
+    values, tridiagonal_vectors, info = lapack.dstevd(diagonal, off_diagonal, compute_v=1)
+    _check_lapack("stevd", info)
+    return values, tridiagonal_vectors.T @ rotated
+
+
+def _check_lapack(routine: str, info: int) -> None:
+    if info != 0:
+        raise KernelError(f"LAPACK {routine} failed (info = {info}) on the kernel matrix; check that it is finite.")
 
 
 # Device eigendecomposition. Older JAX releases failed on GPU for matrices over 2^31 bytes (cuSOLVER's 32-bit API;
@@ -153,10 +186,28 @@ def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu", vect
     ``" (fallback: reason)"`` appended when a requested device could not be used. ``vectors=False`` gives None for
     the eigenvectors (the host then computes eigenvalues only; a device does not copy its eigenvectors back)."""
     matrix = _check_matrix(matrix, values=False)  # values: on the device that runs the solver (fast there)
-    n = matrix.shape[0]
     eigenvalues, eigenvectors, where = _scaled_eigh(matrix, device, vectors, checked=False)
-    eigenvalues = eigenvalues[::-1]
-    eigenvectors = eigenvectors[:, ::-1] if vectors else None
+    _check_psd(eigenvalues[::-1], matrix.shape[0])
+    return eigenvalues[::-1], eigenvectors[:, ::-1] if vectors else None, where
+
+
+def eigenvalues_and_powers(matrix: np.ndarray, y: np.ndarray | None, *, device: str | None = "cpu"
+                           ) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Eigenvalues of K/n (n,) descending, the target powers ``v_i^2`` (n,) in the same order (None without ``y``),
+    and where they ran, as :func:`eigendecompose_where`. What :func:`spectrum` needs from the whole sample: on the
+    host the eigenvectors are never formed (``U^T y`` comes from the tridiagonal form, :func:`_eigh_projections`),
+    which takes 0.6 to 0.8 times numpy's eigh (docs/benchmarks.md). Same checks as :func:`eigendecompose`."""
+    matrix = _check_matrix(matrix, values=False)
+    n = matrix.shape[0]
+    target = None if y is None else _target_columns(y, n)
+    values, projections, where = _scaled_eigh(matrix, device, vectors=False, checked=False, target=target)
+    _check_psd(values[::-1], n)
+    powers = None if y is None else np.sum(projections**2, axis=1)[::-1] / n
+    return values[::-1], powers, where
+
+
+def _check_psd(eigenvalues: np.ndarray, n: int) -> None:
+    """Raise KernelError when the descending eigenvalues of K/n go below the round-off floor's allowance."""
     floor = noise_floor(eigenvalues[0], n)
     if eigenvalues[0] <= 0 or eigenvalues[-1] < -NEGATIVE_FACTOR * floor:
         raise KernelError(
@@ -164,20 +215,31 @@ def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu", vect
             f"largest {eigenvalues[0]:.3g} (round-off allows down to {-NEGATIVE_FACTOR * floor:.3g}). "
             "A kernel from neural-tangents in float64 is PSD; check that the matrix was not computed in float32 "
             "or modified.")
-    return eigenvalues, eigenvectors, where
 
 
-def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, checked: bool = True):
-    """Ascending eigen-pairs of ``matrix / n`` and where they ran: on the JAX device when ``device`` asks for one
-    and it works (:func:`_device_eigh`, which checks the values there), else host LAPACK, after checking the values
-    on the host unless ``checked``. ``vectors=False`` returns None for the vectors."""
+def _target_columns(y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` as an (n, c) float64 array, after checking it has one row per point."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    if len(y) != n:
+        raise KernelError(f"y has {len(y)} rows but the kernel is {n} x {n}.")
+    return y
+
+
+def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, checked: bool = True,
+                 target: np.ndarray | None = None):
+    """Ascending eigenvalues of ``matrix / n``; then the eigenvectors (``vectors``), or ``U^T target`` (n, c) when
+    ``target`` is given (the host never forms U), or None; and where they ran. On the JAX device when ``device``
+    asks for one and it works (:func:`_device_eigh`, which checks the values there), else host LAPACK, after
+    checking the values on the host unless ``checked``."""
     where = "cpu"
     if device != "cpu":
-        values, vecs, where = _device_eigh(matrix, device, vectors)
+        values, vecs, where = _device_eigh(matrix, device, vectors or target is not None)
         if values is not None:
-            return values, vecs, where
+            return values, vecs if target is None else vecs.T @ target, where
     if not checked:
         _check_matrix(matrix)
+    if target is not None:
+        return (*_eigh_projections(matrix / matrix.shape[0], target), where)
     result = _eigh(matrix / matrix.shape[0], vectors)
     return (result, None, where) if not vectors else (*result, where)
 
@@ -248,9 +310,7 @@ def _jitted_device_eigh():
 
 def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Target powers ``v_i^2 = sum_c <y_c, u_i>^2 / n``; eigenvectors (n, n) in columns, y (n,) or (n, c)."""
-    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    if len(y) != eigenvectors.shape[0]:
-        raise KernelError(f"y has {len(y)} rows but the kernel is {eigenvectors.shape[0]} x {eigenvectors.shape[0]}.")
+    y = _target_columns(y, eigenvectors.shape[0])
     if eigenvectors.strides[1] < 0:  # a descending view of LAPACK's ascending output: BLAS wants memory order
         return project_target(eigenvectors[:, ::-1], y)[::-1]
     projections = eigenvectors.T @ y
@@ -263,7 +323,8 @@ def spectrum(
     *,
     n_halves: int = 2,
     seed: int = 0,
-    decomposition: tuple[np.ndarray, np.ndarray] | None = None,
+    decomposition: tuple[np.ndarray, np.ndarray | None] | None = None,
+    target_powers: np.ndarray | None = None,
     device: str | None = "cpu",
 ) -> Spectrum:
     """Eigenvalues of K/n, target powers, and the same on ``n_halves`` disjoint random halves of the sample.
@@ -273,16 +334,26 @@ def spectrum(
       y: (n,) or (n, c) targets, or None.
       n_halves: number of random half-samples (disjoint in pairs); 0 disables the finite-n correction.
       seed: seed of the random halves.
-      decomposition: ``eigendecompose(matrix)`` when the caller already has it (avoids a second eigh and a second
-        check of the matrix, which ``eigendecompose`` made).
+      decomposition: the whole matrix's ``(eigenvalues, eigenvectors)`` from :func:`eigendecompose`, or
+        ``(eigenvalues, None)`` with ``target_powers`` from :func:`eigenvalues_and_powers`, when the caller already
+        has them (avoids a second eigh and a second check of the matrix, which those functions made).
+      target_powers: (n,) the whole sample's target powers of ``y``, with ``decomposition = (eigenvalues, None)``.
       device: where the eigendecompositions run, as in :func:`eigendecompose` (the full one only when
-        ``decomposition`` is not given; the halves always).
+        ``decomposition`` is not given; the halves always). On the host no eigenvectors are formed: the target
+        powers come from the tridiagonal form (:func:`_eigh_projections`).
     """
-    matrix = _check_matrix(matrix, values=False)  # the values: by eigendecompose, or already by the caller
+    matrix = _check_matrix(matrix, values=False)  # the values: by the first eigh, or already by the caller
     n = matrix.shape[0]
-    eigenvalues, eigenvectors = (decomposition if decomposition is not None
-                                 else eigendecompose(matrix, device=device))
-    powers = None if y is None else project_target(eigenvectors, y)
+    target = None if y is None else _target_columns(y, n)
+    if decomposition is None:
+        eigenvalues, powers, _ = eigenvalues_and_powers(matrix, target, device=device)
+    else:
+        eigenvalues, eigenvectors = decomposition
+        powers = target_powers
+        if target is not None and powers is None:
+            if eigenvectors is None:
+                raise ValueError("spectrum() with y and decomposition=(eigenvalues, None) needs target_powers.")
+            powers = project_target(eigenvectors, target)
     half = n // 2
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
     half_values, half_powers = [], []
@@ -291,22 +362,21 @@ def spectrum(
         if h % 2 == 0 and h > 0:
             permutation = rng.permutation(n)
         index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
-        sub = matrix[np.ix_(index, index)]
-        values, vectors, _ = _scaled_eigh(sub, device, vectors=y is not None)
-        values = values[::-1]
-        if y is not None:
-            half_powers.append(project_target(vectors[:, ::-1], np.asarray(y).reshape(n, -1)[index]))
-        half_values.append(values)
+        values, projections, _ = _scaled_eigh(matrix[np.ix_(index, index)], device, vectors=False,
+                                              target=None if target is None else target[index])
+        half_values.append(values[::-1])
+        if target is not None:
+            half_powers.append(np.sum(projections**2, axis=1)[::-1] / half)
     return Spectrum(
         eigenvalues=eigenvalues,
         target_powers=powers,
         half_eigenvalues=np.array(half_values).reshape(n_halves, half),
         half_target_powers=np.array(half_powers).reshape(n_halves, half) if y is not None else None,
         trace=float(np.trace(matrix) / n),
-        target_norm=0.0 if y is None else float(np.sum(np.asarray(y, dtype=np.float64) ** 2) / n),
+        target_norm=0.0 if target is None else float(np.sum(target**2) / n),
         noise_floor=noise_floor(eigenvalues[0], n),
         n=n,
-        target=None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1),
+        target=target,
     )
 
 

@@ -8,7 +8,7 @@ from kernelscale import (KernelError, MemoryPlanError, SpecError, compute_kernel
                          load_dataset, parse_architecture, plan_memory, spectrum)
 from kernelscale._compat import stax
 from kernelscale.kernels import select_device
-from kernelscale.spectrum import eigendecompose_where
+from kernelscale.spectrum import eigendecompose_where, eigenvalues_and_powers, project_target
 
 ARCHITECTURES = [
     ("fc:depth=2,act=relu", "flat"),
@@ -144,3 +144,81 @@ def test_eigenvalues_only_match_the_full_decomposition():
     values, vectors, where = eigendecompose_where(matrix, vectors=False)
     assert vectors is None and where == "cpu"
     np.testing.assert_allclose(values, eigendecompose(matrix)[0], rtol=1e-10, atol=1e-14 * values[0])
+
+
+@pytest.mark.parametrize("n", [2, 3, 17, 130])
+@pytest.mark.parametrize("columns", [None, 1, 10])
+def test_target_powers_without_eigenvectors_match_the_full_decomposition(n, columns):
+    """eigenvalues_and_powers (tridiagonal form, U never formed) against eigh + U^T y, on a matrix with distinct,
+    well separated eigenvalues (so each power is unique); the exact sums hold."""
+    rng = np.random.default_rng(n)
+    basis, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    matrix = (basis * np.linspace(1.0, 2.0, n) ** 3) @ basis.T
+    matrix = (matrix + matrix.T) / 2
+    y = rng.standard_normal(n if columns is None else (n, columns))
+    original = matrix.copy()
+    values, powers, where = eigenvalues_and_powers(matrix, y)
+    np.testing.assert_array_equal(matrix, original)
+    full_values, vectors = eigendecompose(matrix)
+    assert where == "cpu" and values.shape == powers.shape == (n,)
+    np.testing.assert_allclose(values, full_values, **tol())
+    np.testing.assert_allclose(powers, project_target(vectors, y), rtol=1e-9, atol=1e-12)
+    assert powers.sum() == pytest.approx(np.sum(y**2) / n, rel=1e-12)
+    no_target = eigenvalues_and_powers(matrix, None)
+    assert no_target[1] is None
+    np.testing.assert_allclose(no_target[0], full_values, **tol())
+
+
+def test_spectrum_from_a_kernel_agrees_with_and_without_eigenvectors():
+    """On a real kernel (digits, 10 one-hot columns): spectrum() from the tridiagonal route equals spectrum() given
+    eigendecompose's vectors, halves included, to rounding."""
+    data = load_dataset("digits", n_samples=200, seed=0)
+    matrix = compute_kernel("fc:depth=3", data.x, use_cache=False).matrix
+    direct = spectrum(matrix, data.y, seed=3)
+    given = spectrum(matrix, data.y, seed=3, decomposition=eigendecompose(matrix))
+    total = np.sum(np.asarray(data.y, dtype=np.float64) ** 2) / len(matrix)
+    np.testing.assert_allclose(direct.eigenvalues, given.eigenvalues, **tol())
+    np.testing.assert_allclose(direct.target_powers, given.target_powers, rtol=0, atol=1e-10 * total)
+    assert direct.half_target_powers.shape == (2, 100)
+    np.testing.assert_allclose(direct.half_target_powers.sum(axis=1),
+                               [np.sum(np.asarray(data.y, dtype=np.float64)[i] ** 2) / 100
+                                for i in _half_indices(200, seed=3)], rtol=1e-12)
+    with pytest.raises(ValueError, match="needs target_powers"):
+        spectrum(matrix, data.y, decomposition=(direct.eigenvalues, None))
+
+
+def _half_indices(n, seed):
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
+    permutation = rng.permutation(n)
+    return [np.sort(permutation[: n // 2]), np.sort(permutation[n // 2 :])]
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[1.0, 2.0], [0.0, 1.0]]), "not symmetric"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "NaN"),
+    (np.diag([1.0, -0.5, 0.2]), "not positive semi-definite"),
+])
+def test_target_powers_route_rejects_invalid_kernels(bad, match):
+    with pytest.raises(KernelError, match=match):
+        eigenvalues_and_powers(bad, np.ones(len(bad)))
+    with pytest.raises(KernelError, match="y has 5 rows"):
+        eigenvalues_and_powers(np.eye(3), np.ones(5))
+
+
+def test_target_powers_on_the_device_path_match_the_host(monkeypatch):
+    """The device branch (JAX's eigh, run here on the CPU device as on a GPU) projects its eigenvectors."""
+    import importlib
+
+    spectrum_module = importlib.import_module("kernelscale.spectrum")
+    real = spectrum_module._device_eigh
+    monkeypatch.setattr(spectrum_module, "_device_eigh", lambda matrix, device, vectors=True:
+                        real(matrix, "cpu", vectors))
+    data = load_dataset("sphere:dim=4", n_samples=150, seed=1)
+    matrix = compute_kernel("fc:depth=2", data.x, use_cache=False).matrix
+    y = np.random.default_rng(0).standard_normal((150, 3))
+    on_device = eigenvalues_and_powers(matrix, y, device="gpu")
+    on_host = eigenvalues_and_powers(matrix, y, device="cpu")
+    assert on_device[2] == "cpu" and on_host[2] == "cpu"
+    np.testing.assert_allclose(on_device[0], on_host[0], rtol=1e-9, atol=1e-12 * on_host[0][0])
+    top = slice(0, 20)  # distinct leading eigenvalues: their powers do not depend on the solver's basis
+    np.testing.assert_allclose(on_device[1][top], on_host[1][top], rtol=1e-6, atol=1e-12)

@@ -15,7 +15,7 @@ from .allocation import LossModelFit, fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError, MemoryPlanError
-from .intrinsic import intrinsic_dimension
+from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator, select_device
 from .results import Curve, Measurement, Prediction
@@ -96,16 +96,12 @@ def predict(
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")
     solver, n_eigs = choose_eigensolver(dataset.n, eigensolver, n_eigs)
-    dimension = None
-    if intrinsic:  # first: right after an eigh, spinning BLAS threads slowed this k-NN 2 to 5 times
-        if progress:
-            progress("intrinsic dimension", 0, 1)
-        dimension = intrinsic_dimension(dataset.x)
     y = dataset.y
     if solver == "full":
         kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
         matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache,
                                 progress=kernel_progress)
+        dimension = _intrinsic_dimension(dataset.x, intrinsic, progress)
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1)
@@ -127,6 +123,7 @@ def predict(
         if dataset.metadata.get("target") == "gp":
             raise DataError("target=gp draws labels from the whole kernel matrix, which the top-k eigensolver never "
                             "holds; use eigensolver='full' (a smaller n), or data with labels.")
+        dimension = _intrinsic_dimension(dataset.x, intrinsic, progress)
         eigh_start = time.perf_counter()
         operator = kernel_operator(arch, dataset.x, kind=kernel, device=device)
         spec = topk_spectrum(operator, y, n_eigs=n_eigs, n_halves=n_halves, seed=seed, progress=progress)
@@ -170,6 +167,16 @@ def predict(
         eigh_seconds=eigh_seconds, from_cache=from_cache, devices=devices, eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
         intrinsic_dimension=dimension, spectrum=spec,
     )
+
+
+def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> IntrinsicDimension | None:
+    """The inputs' intrinsic dimension when asked for. Predict calls it before any eigh: right after one, OpenBLAS's
+    threads keep spinning, and on 2 cores they slowed its k-NN search 2 to 5 times (after the kernel: no change)."""
+    if not intrinsic:
+        return None
+    if progress:
+        progress("intrinsic dimension", 0, 1)
+    return intrinsic_dimension(x)
 
 
 EIGENSOLVERS = ("auto", "full", "topk")

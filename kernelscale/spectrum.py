@@ -228,14 +228,14 @@ def _target_columns(y: np.ndarray, n: int) -> np.ndarray:
 def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, checked: bool = True,
                  target: np.ndarray | None = None):
     """Ascending eigenvalues of ``matrix / n``; then the eigenvectors (``vectors``), or ``U^T target`` (n, c) when
-    ``target`` is given (the host never forms U), or None; and where they ran. On the JAX device when ``device``
-    asks for one and it works (:func:`_device_eigh`, which checks the values there), else host LAPACK, after
-    checking the values on the host unless ``checked``."""
+    ``target`` is given (U then never leaves the device, and the host never forms it), or None; and where they ran.
+    On the JAX device when ``device`` asks for one and it works (:func:`_device_eigh`, which checks the values
+    there), else host LAPACK, after checking the values on the host unless ``checked``."""
     where = "cpu"
     if device != "cpu":
-        values, vecs, where = _device_eigh(matrix, device, vectors or target is not None)
+        values, second, where = _device_eigh(matrix, device, vectors, target=target)
         if values is not None:
-            return values, vecs if target is None else vecs.T @ target, where
+            return values, second, where
     if not checked:
         _check_matrix(matrix)
     if target is not None:
@@ -244,40 +244,45 @@ def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, c
     return (result, None, where) if not vectors else (*result, where)
 
 
-def _device_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True):
+def _device_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, *, target: np.ndarray | None = None):
     """(values, vectors, where) from ``jax.lax.linalg.eigh`` on the JAX device (cuSOLVER on a GPU), or
-    (None, None, reason) to use the host."""
+    (None, None, reason) to use the host. With ``target`` (n, c) the second item is ``U^T target``, computed on the
+    device: only (n, c) numbers come back instead of the (n, n) eigenvectors."""
     import jax
 
     from .kernels import available_device_memory, select_device
 
-    target = select_device(device)
-    if target.platform == "cpu" and device is None:
+    jax_device = select_device(device)
+    if jax_device.platform == "cpu" and device is None:
         return None, None, "cpu"  # no accelerator: host LAPACK is the faster CPU path
     n = matrix.shape[0]
     limit = gpu_eigh_max_bytes()
     if matrix.nbytes > limit:
         return None, None, (f"cpu (fallback: the {matrix.nbytes / 2**30:.1f} GiB matrix is over the "
                             f"{limit / 2**30:.1f} GiB device eigh limit)")
-    if GPU_EIGH_COPIES * matrix.nbytes > available_device_memory(target):
+    if GPU_EIGH_COPIES * matrix.nbytes > available_device_memory(jax_device):
         return None, None, "cpu (fallback: not enough free device memory)"
     try:
-        placed = jax.device_put(matrix, target)
+        placed = jax.device_put(matrix, jax_device)
         scale, asymmetry = (float(value) for value in _jitted_device_checks()(placed))
     except Exception as exc:  # XLA runtime errors (out of memory, solver failures) have no common public type
-        return None, None, f"cpu (fallback: {type(exc).__name__} on {target.platform})"
+        return None, None, f"cpu (fallback: {type(exc).__name__} on {jax_device.platform})"
     _check_values(scale, asymmetry)  # a bad matrix is an error, not a reason to try the host
     try:
-        vecs, values, finite = _jitted_device_eigh()(placed, 1.0 / n)
+        placed_target = None if target is None else jax.device_put(np.asarray(target, np.float64), jax_device)
+        vecs, values, finite, projections = _jitted_device_eigh()(placed, 1.0 / n, placed_target)
         del placed  # donated
         finite = bool(finite)
         values = np.asarray(values, dtype=np.float64)
-        vecs = np.asarray(vecs, dtype=np.float64) if vectors and finite else None
+        if target is not None:
+            second = np.asarray(projections, dtype=np.float64) if finite else None
+        else:
+            second = np.asarray(vecs, dtype=np.float64) if vectors and finite else None
     except Exception as exc:
-        return None, None, f"cpu (fallback: {type(exc).__name__} on {target.platform})"
+        return None, None, f"cpu (fallback: {type(exc).__name__} on {jax_device.platform})"
     if not finite:
-        return None, None, f"cpu (fallback: non-finite result on {target.platform})"
-    return values, vecs, target.platform
+        return None, None, f"cpu (fallback: non-finite result on {jax_device.platform})"
+    return values, second, jax_device.platform
 
 
 @functools.cache
@@ -296,14 +301,16 @@ def _jitted_device_checks():
 
 @functools.cache
 def _jitted_device_eigh():
-    """``(vectors, values, all finite)`` of ``a * scale`` (ascending), with ``a``'s device buffer donated: the
-    matrix is already checked symmetric, so no symmetrized copy is made (``jnp.linalg.eigh`` makes one)."""
+    """``(vectors, values, all finite, vectors^T target or None)`` of ``a * scale`` (ascending), with ``a``'s device
+    buffer donated: the matrix is already checked symmetric, so no symmetrized copy is made (``jnp.linalg.eigh``
+    makes one)."""
     import jax
     import jax.numpy as jnp
 
-    def solve(a, scale):
+    def solve(a, scale, target=None):
         vectors, values = jax.lax.linalg.eigh(a * scale, symmetrize_input=False)
-        return vectors, values, jnp.all(jnp.isfinite(values)) & jnp.all(jnp.isfinite(vectors))
+        finite = jnp.all(jnp.isfinite(values)) & jnp.all(jnp.isfinite(vectors))
+        return vectors, values, finite, None if target is None else vectors.T @ target
 
     return jax.jit(solve, donate_argnums=0)
 

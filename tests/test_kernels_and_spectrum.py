@@ -206,19 +206,31 @@ def test_target_powers_route_rejects_invalid_kernels(bad, match):
 
 
 def test_target_powers_on_the_device_path_match_the_host(monkeypatch):
-    """The device branch (JAX's eigh, run here on the CPU device as on a GPU) projects its eigenvectors."""
+    """The device branch (JAX's eigh, run here on the CPU device as on a GPU) projects its eigenvectors there;
+    spectrum's halves take the same branch."""
     import importlib
 
     spectrum_module = importlib.import_module("kernelscale.spectrum")
     real = spectrum_module._device_eigh
-    monkeypatch.setattr(spectrum_module, "_device_eigh", lambda matrix, device, vectors=True:
-                        real(matrix, "cpu", vectors))
+    calls = []
+
+    def on_cpu_device(matrix, device, vectors=True, *, target=None):
+        calls.append(target is not None)
+        return real(matrix, "cpu", vectors, target=target)
+
+    monkeypatch.setattr(spectrum_module, "_device_eigh", on_cpu_device)
     data = load_dataset("sphere:dim=4", n_samples=150, seed=1)
     matrix = compute_kernel("fc:depth=2", data.x, use_cache=False).matrix
     y = np.random.default_rng(0).standard_normal((150, 3))
     on_device = eigenvalues_and_powers(matrix, y, device="gpu")
     on_host = eigenvalues_and_powers(matrix, y, device="cpu")
-    assert on_device[2] == "cpu" and on_host[2] == "cpu"
+    assert on_device[2] == "cpu" and on_host[2] == "cpu" and calls == [True]  # U^T y computed on the device
     np.testing.assert_allclose(on_device[0], on_host[0], rtol=1e-9, atol=1e-12 * on_host[0][0])
     top = slice(0, 20)  # distinct leading eigenvalues: their powers do not depend on the solver's basis
     np.testing.assert_allclose(on_device[1][top], on_host[1][top], rtol=1e-6, atol=1e-12)
+    assert on_device[1].sum() == pytest.approx(np.sum(y**2) / 150, rel=1e-10)
+    spec = spectrum(matrix, y, device="gpu", decomposition=(on_device[0], None), target_powers=on_device[1])
+    host_spec = spectrum(matrix, y, device="cpu")
+    assert calls == [True, True, True]
+    np.testing.assert_allclose(spec.half_target_powers[:, top], host_spec.half_target_powers[:, top], rtol=1e-6,
+                               atol=1e-12)

@@ -101,7 +101,7 @@ def predict(
         kernel_progress = (lambda done, total: progress("kernel", done, total)) if progress else None
         matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache,
                                 progress=kernel_progress)
-        dimension = _intrinsic_dimension(dataset.x, intrinsic, progress)
+        dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, progress)
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1)
@@ -123,7 +123,7 @@ def predict(
         if dataset.metadata.get("target") == "gp":
             raise DataError("target=gp draws labels from the whole kernel matrix, which the top-k eigensolver never "
                             "holds; use eigensolver='full' (a smaller n), or data with labels.")
-        dimension = _intrinsic_dimension(dataset.x, intrinsic, progress)
+        dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, progress)
         eigh_start = time.perf_counter()
         operator = kernel_operator(arch, dataset.x, kind=kernel, device=device)
         spec = topk_spectrum(operator, y, n_eigs=n_eigs, n_halves=n_halves, seed=seed, progress=progress)
@@ -164,19 +164,22 @@ def predict(
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
         device=device_name, seconds=time.perf_counter() - start, kernel_seconds=kernel_seconds,
-        eigh_seconds=eigh_seconds, from_cache=from_cache, devices=devices, eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
+        eigh_seconds=eigh_seconds, intrinsic_seconds=intrinsic_seconds, from_cache=from_cache, devices=devices,
+        eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
         intrinsic_dimension=dimension, spectrum=spec,
     )
 
 
-def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> IntrinsicDimension | None:
-    """The inputs' intrinsic dimension when asked for. Predict calls it before any eigh: right after one, OpenBLAS's
-    threads keep spinning, and on 2 cores they slowed its k-NN search 2 to 5 times (after the kernel: no change)."""
+def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> tuple[IntrinsicDimension | None, float]:
+    """The inputs' intrinsic dimension when asked for, and the seconds it took. Predict calls it before any eigh:
+    right after one, OpenBLAS's threads keep spinning, and on 2 cores they slowed its k-NN search 2 to 5 times
+    (after the kernel: no change)."""
     if not intrinsic:
-        return None
+        return None, 0.0
     if progress:
         progress("intrinsic dimension", 0, 1)
-    return intrinsic_dimension(x)
+    start = time.perf_counter()
+    return intrinsic_dimension(x), time.perf_counter() - start
 
 
 EIGENSOLVERS = ("auto", "full", "topk")

@@ -150,7 +150,8 @@ def _print_table(p) -> None:
         console.print(f"top-k eigensolver: {p.n_eigs} eigenpairs from kernel blocks computed on the fly; the fit "
                       f"uses indices up to {p.n_eigs // 2}.")
     console.print(f"device {p.device}{' (kernel from cache)' if p.from_cache else f' x {p.devices}'}; {p.seconds:.1f} s "
-                  f"(kernel {p.kernel_seconds:.1f} s, eigendecomposition {p.eigh_seconds:.1f} s)")
+                  f"(kernel {p.kernel_seconds:.1f} s, eigendecomposition {p.eigh_seconds:.1f} s"
+                  + (f", intrinsic dimension {p.intrinsic_seconds:.1f} s" if d is not None else "") + ")")
 
 
 @app.command()

@@ -50,5 +50,6 @@ def test_predict_reports_the_manifold_estimate_beside_alpha_K():
     data = p.to_dict()["intrinsic_dimension"]
     assert data["alpha_manifold_mle"] == pytest.approx(4 / data["mle"])
     assert ks.Prediction.from_json(p.to_json()) == p
-    assert ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp",
-                      intrinsic=False).intrinsic_dimension is None
+    assert 0 < p.intrinsic_seconds < p.seconds and p.to_dict()["intrinsic_seconds"] == p.intrinsic_seconds
+    without = ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp", intrinsic=False)
+    assert without.intrinsic_dimension is None and without.intrinsic_seconds == 0.0

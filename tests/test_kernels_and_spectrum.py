@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import tol
 from kernelscale import (KernelError, MemoryPlanError, SpecError, compute_kernel, eigendecompose, from_stax,
@@ -167,6 +169,27 @@ def test_target_powers_without_eigenvectors_match_the_full_decomposition(n, colu
     no_target = eigenvalues_and_powers(matrix, None)
     assert no_target[1] is None
     np.testing.assert_allclose(no_target[0], full_values, **tol())
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 40), columns=st.integers(1, 4), distinct=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_target_powers_are_basis_free_within_repeated_eigenvalues(n, columns, distinct, seed):
+    """With repeated eigenvalues each power depends on the solver's basis, but its sum over each eigenspace does
+    not: those sums (the projection of y onto each eigenspace) match eigh + U^T y."""
+    rng = np.random.default_rng(seed)
+    basis, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    levels = rng.choice(np.geomspace(1e-3, 10.0, 6)[:distinct], size=n)  # a few levels, each repeated
+    matrix = (basis * levels) @ basis.T
+    matrix = (matrix + matrix.T) / 2
+    y = rng.standard_normal((n, columns))
+    values, powers, _ = eigenvalues_and_powers(matrix, y)
+    _, vectors = eigendecompose(matrix)
+    reference = project_target(vectors, y)
+    scale = np.sum(y**2) / n
+    for level in np.unique(levels):
+        members = np.abs(values - level / n) < 1e-8 * values[0]
+        assert members.sum() == np.sum(levels == level)
+        assert powers[members].sum() == pytest.approx(reference[members].sum(), abs=1e-10 * scale)
 
 
 def test_spectrum_from_a_kernel_agrees_with_and_without_eigenvectors():

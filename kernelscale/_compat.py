@@ -27,8 +27,11 @@ jax.config.update("jax_default_matmul_precision", "highest")
 # The full test suite segfaulted in an XLA worker thread in 4 of 22 runs on a 2-core CPU (jaxlib 0.10.2), each time
 # while the main thread waited for an image kernel's block (cnn-gap). Asynchronous CPU dispatch (JAX >= 0.4.33) runs
 # computations on such worker threads; other projects' CI stopped intermittent CPU segfaults by turning it off
-# (netket/netket#1925). Without it, blocks on several host CPU devices run one after another (they share the same
-# cores anyway). GPU dispatch stays asynchronous.
+# (netket/netket#1925). That did not stop this crash: with it off, 1 of 15 later full suites still crashed in a
+# non-Python thread while the main thread executed a freshly compiled image kernel (docs/quickstart.md, "Known
+# problem"). It stays off: the suite ran faster without it (214 to 245 s against 280 to 320 s before). Without it,
+# blocks on several host CPU devices run one after another (they share the same cores anyway). GPU dispatch stays
+# asynchronous.
 if "jax_cpu_enable_async_dispatch" in jax.config.values:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 

@@ -259,5 +259,6 @@ def extrapolate_to_infinite_pool(full: float, halves) -> PoolExtrapolation:
     spread2 = float(np.var(halves, ddof=1)) if len(halves) > 1 else correction**2
     half_width = math.sqrt(correction**2 + (2 + 1 / len(halves)) * spread2)
     estimate = float(full) + correction
-    return PoolExtrapolation(estimate, (estimate - half_width, estimate + half_width), float(full), halves,
-                             correction)
+    # half_width >= |correction| = |estimate - e(N)| reaches e(N); min / max keep it inside despite rounding
+    interval = (min(estimate - half_width, float(full)), max(estimate + half_width, float(full)))
+    return PoolExtrapolation(estimate, interval, float(full), halves, correction)

@@ -8,8 +8,9 @@ the constraint (Lagrange) gives closed forms (Hoffmann et al., arXiv 2203.15556,
     G = (q alpha A / (p beta B))^(q / (q alpha + p beta)).
 
 For p = q = 1: ``a = beta / (alpha + beta)``, ``b = alpha / (alpha + beta)``, ``G = (alpha A / (beta B))^(1/(alpha +
-beta))``. Under the duality alpha = beta (random-feature models, Bahri et al.) a = b = 1/2: N_opt and D_opt grow in
-proportion, ``D_opt / N_opt = (B / A)^(1/alpha)``, the linear relation of Jeon & Van Roy (arXiv 2212.01365).
+beta))``. When alpha = beta (the duality of random-feature models, exact when the target's powers follow the kernel's
+eigenvalues; THEORY.md 1b) a = b = 1/2: N_opt and D_opt grow in proportion, ``D_opt / N_opt = (B / A)^(1/alpha)``,
+the linear relation of Jeon & Van Roy (arXiv 2212.01365).
 
 :func:`fit_loss_model` fits the five parameters to losses measured on a grid of (N, D) with a bootstrap over
 repeats.
@@ -155,7 +156,8 @@ def explain(model: LossModel, cost: CostModel, a: float, b: float, ratio: float)
     """What the exponents say; ``ratio`` is D_opt / N_opt."""
     text = f"N_opt ~ C^{a:.4f} and D_opt ~ C^{b:.4f} ({cost.describe()}). "
     if math.isclose(model.alpha, model.beta, rel_tol=1e-9):
-        return text + ("alpha = beta (the duality of random-feature models): a = b, so N_opt and D_opt grow in fixed "
+        return text + ("alpha = beta (the duality of random-feature models when the target follows the kernel): a = b, "
+                       "so N_opt and D_opt grow in fixed "
                        f"proportion, D_opt / N_opt = {ratio:.4g} at every budget: the linear relation Jeon & Van "
                        "Roy derive.")
     larger = "model size N" if model.beta > model.alpha else "data D"

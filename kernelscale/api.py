@@ -12,16 +12,18 @@ import numpy as np
 from . import measurements as measure_stage
 from . import training as training_stage
 from .allocation import LossModelFit, fit_loss_model
-from .architectures import Architecture, as_architecture
+from .architectures import SCHEMAS, Architecture, as_architecture
 from .data import Dataset, load_dataset, sample_gp_target
 from .errors import DataError, MemoryPlanError
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator, select_device
 from .results import Curve, Measurement, Prediction
-from .spectrum import (eigendecompose, eigendecompose_where, eigenvalues_and_powers, project_target, spectrum,
-                       topk_spectrum)
-from .theory import task_aware_exponent, task_aware_interval
+from .spectrum import (eigendecompose, eigendecompose_where, eigenvalues_and_powers, eigenvalues_and_projections,
+                       project_target, spectrum, topk_spectrum)
+from .specs import parse_spec
+from .theory import (extrapolate_to_infinite_pool, task_aware_exponent, task_aware_interval, width_curve,
+                     width_exponent, width_interval)
 
 # The fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 indices on half-samples; usable ranges end
 # near n/4 on smooth spectra, so smaller samples cannot give an exponent with an uncertainty.
@@ -152,6 +154,8 @@ def predict(
         task, task_ci = target_fit.exponent, target_fit.ci
     alpha_D, alpha_D_ci = (task, task_ci) if basis == "task-aware" else (alpha_K, alpha_K_ci)
     target_ok = target_fit is not None and target_fit.ok
+    alpha_W, alpha_W_ci = _width_exponent(basis, kernel_fit, target_fit)
+    width_local, width_local_ci, width_features = _width_local_exponent(spec)
     return Prediction(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
         alpha_K=alpha_K, alpha_K_ci=alpha_K_ci,
@@ -160,7 +164,9 @@ def predict(
         alpha_D_kernel_only=alpha_K, alpha_D_kernel_only_ci=alpha_K_ci,
         alpha_D_task_aware=task, alpha_D_task_aware_ci=task_ci,
         alpha_D=alpha_D, alpha_D_ci=alpha_D_ci, alpha_D_basis=basis,
-        alpha_W=alpha_D, alpha_W_ci=alpha_D_ci, recommendation=recommendation,
+        alpha_W=alpha_W, alpha_W_ci=alpha_W_ci, recommendation=recommendation,
+        alpha_W_local=width_local, alpha_W_local_ci=width_local_ci, width_features=width_features,
+        warnings=_depth_warnings(arch),
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
         device=device_name, seconds=time.perf_counter() - start, kernel_seconds=kernel_seconds,
@@ -168,6 +174,61 @@ def predict(
         eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
         intrinsic_dimension=dimension, spectrum=spec,
     )
+
+
+def _width_exponent(basis: str, kernel_fit: TailFit, target_fit: TailFit | None
+                    ) -> tuple[float | None, tuple[float, float] | None]:
+    """Asymptotic alpha_W of random features (THEORY.md 1b): ``min(a - 1, b)`` on the task-aware basis (``a - 1``
+    alone when the kernel fit failed), the duality ``alpha_K`` on the kernel-only one."""
+    if basis != "task-aware":
+        return kernel_fit.exponent, kernel_fit.ci
+    if kernel_fit.ok:
+        return (width_exponent(kernel_fit.exponent, target_fit.exponent),
+                width_interval(kernel_fit.ci, target_fit.ci))
+    return target_fit.exponent, target_fit.ci
+
+
+def width_feature_grid(n: int) -> tuple[int, ...]:
+    """Feature counts P of predict's width curve: 5 log-spaced from 16 to n/4, the readout regime's range."""
+    return tuple(sorted({int(round(p)) for p in np.geomspace(16, n / 4, 5)}))
+
+
+def _width_local_exponent(spec) -> tuple[float | None, tuple[float, float] | None, tuple[int, int] | None]:
+    """The width theory's local exponent over :func:`width_feature_grid` for the population: on the sample's
+    spectrum and its half-samples', extrapolated to an infinite pool (:func:`kernelscale.theory.
+    extrapolate_to_infinite_pool`; on the sample alone it runs 0.05 to 0.1 high at P up to n/4, tests/
+    test_random_feature_theory.py). None without a target, with the top-k solver (its spectrum lacks the tail
+    that E_W sums over), or when a half-sample has too few eigenvalues above its noise floor."""
+    if spec.target_powers is None or spec.solver != "full":
+        return None, None, None
+    features = width_feature_grid(spec.n)
+    halves = [(values, powers) for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)
+              if features[-1] < np.count_nonzero(values > spec.noise_floor)]
+    if len(features) < 2 or features[-1] >= spec.n_above_floor or not halves:
+        return None, None, None
+    full = width_curve(spec.eigenvalues, spec.target_powers, features).local_exponent()
+    result = extrapolate_to_infinite_pool(full, [width_curve(*half, features).local_exponent() for half in halves])
+    return result.estimate, result.ci, (features[0], features[-1])
+
+
+# Measured by benchmarks/compare.py (docs/benchmarks.md): the readout width exponent of deep finite networks against
+# the width theory on the NNGP spectrum, theory minus measured
+DEEP_READOUT_GAP = ("the benchmark measured the readout width exponent of depth-3 and 4 ReLU networks 0.02 to 0.04 "
+                    "below the theory on digits and mnist5k (depth 4 on digits: 0.509 against 0.549), and 0.08 "
+                    "above it on a sphere GP target (d = 4)")
+
+
+def _depth_warnings(arch: Architecture) -> tuple[str, ...]:
+    """A warning for networks of depth >= 3, whose finite-width readout features are random features of their
+    realized lower layers' kernel, not of the NNGP (THEORY.md 1b)."""
+    if arch.body is None:
+        return ()
+    depth = parse_spec(arch.spec, SCHEMAS, what="architecture")[1].get("depth", 0)
+    if depth < 3:
+        return ()
+    return (f"depth {depth}: a finite network's readout features are random features of its realized lower "
+            f"layers' kernel, not of the NNGP, so its width exponent departs from alpha_W: {DEEP_READOUT_GAP}. "
+            "compare --finite-width explains a given network.",)
 
 
 def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> tuple[IntrinsicDimension | None, float]:
@@ -207,7 +268,10 @@ def choose_eigensolver(n: int, eigensolver: str, n_eigs: int | None) -> tuple[st
     return "topk", k
 
 
-REGIMES = ("data", "width", "data_variance", "width_variance", "trained_width", "trained_data")
+# linear random features are cheap (least squares in the eigenbasis), and at small P their pool loss has a heavy tail
+# on spectra with gaps (sphere data: the P features catch a whole degenerate block or miss it): at least 16 repeats
+LINEAR_RF_REPEATS = 16
+REGIMES = ("data", "width", "linear_rf", "data_variance", "width_variance", "trained_width", "trained_data")
 TRAINED_WIDTHS = {"cpu": tuple(2**k for k in range(3, 8)), "gpu": tuple(2**k for k in range(3, 11))}
 
 
@@ -274,7 +338,11 @@ def measure(
     Regimes (Bahri et al.; see :mod:`kernelscale.measurements`): ``"data"`` kernel regression with the ``kernel`` against
     D (``sizes``, default n/64..n/4), held-out test on the rest of the pool, with ``ridge`` and label ``noise``
     (variance per output column); ``"width"`` readout random features of finite networks against width (``widths``,
-    default powers of two with P <= n/4), fitted and scored on the whole pool; ``"data_variance"`` a network of
+    default powers of two with P <= n/4), fitted and scored on the whole pool; ``"linear_rf"`` Bahri et al.'s linear
+    random-feature model, P Gaussian projections of the NNGP kernel's eigenfeatures on the pool, least squares on
+    the whole pool (P: the readout feature counts of ``widths``; at least 16 repeats), the model the width
+    theory is exact for;
+    ``"data_variance"`` a network of
     ``variance_width`` trained on ``variance_sizes`` points (default 8P..128P); ``"width_variance"`` networks of
     ``variance_widths`` (default: P from 8 to 128 times D) trained on ``variance_size`` points, against the NNGP
     kernel regression on the same split; ``"trained_width"`` networks trained with optax (``training``, see
@@ -338,6 +406,17 @@ def measure(
         losses, counts = measure_stage.width_losses(arch, dataset.x, y, widths, repeats=min(repeats, 3), seed=seed)
         curves["width"] = Curve("width", "width", widths, counts, _rows(losses), None,
                                 fit_curve(widths, losses, seed=seed), None, feature_settings)
+    if "linear_rf" in regimes:
+        counts = _linear_rf_features(arch, dataset.x, n, widths)
+        if progress:
+            progress("linear random-feature curve", 0, 1)
+        values, projections, _ = eigenvalues_and_projections(matrix("nngp"), y, device=device)
+        losses = measure_stage.linear_rf_losses(values, projections, counts, repeats=max(repeats, LINEAR_RF_REPEATS),
+                                                seed=seed)
+        curves["linear_rf"] = Curve("linear_rf", "P", counts, counts, _rows(losses), None,
+                                    fit_curve(counts, losses, seed=seed), None,
+                                    {"features": "linear random projections of the kernel's eigenfeatures",
+                                     "limit_kernel": "nngp"})
     if "data_variance" in regimes:
         count = measure_stage.feature_count(arch.with_width(variance_width), dataset.x, "readout")
         variance_sizes = measure_stage.check_sizes(
@@ -367,6 +446,18 @@ def measure(
                                       progress))
     return Measurement(arch=arch.spec, data=dataset.name, kernel=kernel, n=n, seed=seed, curves=curves,
                        seconds=time.perf_counter() - start)
+
+
+def _linear_rf_features(arch: Architecture, x: np.ndarray, n: int, widths) -> tuple[int, ...]:
+    """The P grid of the ``linear_rf`` regime: the readout features' counts P(width) of the ``width`` regime's
+    widths (given, or its default grid), so both curves share their x; for a user's stax triple (no readout to
+    count), powers of two with 16 <= P <= n/4."""
+    if arch.body is None:
+        counts = tuple(2**k for k in range(4, 20) if 2**k <= n // 4)
+    else:
+        widths = widths or _powers_of_two_widths(arch, x, lambda p: 16 <= p <= n // 4)
+        counts = tuple(measure_stage.feature_count(arch.with_width(w), x, "readout") for w in widths)
+    return measure_stage.check_sizes(counts, n // 2, "linear random-feature counts P")
 
 
 def _trained_curves(arch: Architecture, x: np.ndarray, y: np.ndarray, regimes, widths, width: int, sizes,

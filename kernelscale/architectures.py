@@ -181,6 +181,47 @@ def parse_architecture(spec: str) -> Architecture:
                         body=body[:2], readout_std=(options["w_std"], options["b_std"]), width_key=width_key)
 
 
+# layers at the end of each body that a readout feature depends on beyond the lower layers: the last hidden layer
+# (linear layer, activation) and, for the convolutional networks, the Flatten or pooling after it
+_TOP_LAYERS = {"fc": 2, "cnn": 3, "cnn-gap": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSplit:
+    """A body split below its last hidden layer (THEORY.md 1b): given the realized lower layers of a finite network,
+    its readout features are i.i.d. random features (one per unit of the last hidden layer) of the kernel
+    ``K_c = w_std^2 T_phi(w_std^2 K_hat + b_std^2) + b_std^2``, K_hat the kernel of the lower layers' outputs.
+
+    Attributes:
+      lower_count: number of layers (entries of the body's parameter list) below the last hidden layer; 0 when
+        the last hidden layer is the first (depth 1: K_hat is the input kernel, K_c the NNGP).
+      lower_apply: ``lower_apply(body_params[:lower_count], x)``, the lower layers' outputs.
+      top: the last hidden layer and the readout as an :class:`Architecture`; its NNGP on the lower layers'
+        outputs is K_c.
+    """
+
+    lower_count: int
+    lower_apply: Callable
+    top: Architecture
+
+
+def split_below_last_hidden_layer(arch: Architecture) -> LayerSplit:
+    """The :class:`LayerSplit` of a kernelscale ``fc``, ``cnn`` or ``cnn-gap`` spec (its body's parameters are a list
+    of per-layer entries, so the lower layers of a network initialised from the whole body are its first
+    ``lower_count`` entries)."""
+    if arch.body is None:
+        raise SpecError(f"{arch.spec!r} is a user's stax triple; the finite-width check needs a kernelscale spec.")
+    name, options = parse_spec(arch.spec, SCHEMAS, what="architecture")
+    if name not in _TOP_LAYERS:
+        raise SpecError(f"the finite-width check supports {', '.join(_TOP_LAYERS)} networks, not {name!r} (its "
+                        "residual blocks have no single last hidden layer).")
+    layers = _BUILDERS[name][0](options)
+    lower_count = len(layers) - _TOP_LAYERS[name]
+    lower_apply = stax.serial(*layers[:lower_count])[1] if lower_count else (lambda params, x, **kwargs: x)
+    top = from_stax(stax.serial(*layers[lower_count:], _readout(options)), input_kind=arch.input_kind)
+    return LayerSplit(lower_count, lower_apply, top)
+
+
 def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat") -> Architecture:
     """Wrap a user's neural-tangents stax triple ``(init_fn, apply_fn, kernel_fn)``.
 

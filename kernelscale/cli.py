@@ -137,7 +137,12 @@ def _print_table(p) -> None:
     table.add_row("alpha_D task-aware", _number(p.alpha_D_task_aware), _interval(p.alpha_D_task_aware_ci),
                   "min(a - 1, 2 b)")
     table.add_row("[bold]alpha_D[/bold]", _number(p.alpha_D), _interval(p.alpha_D_ci), f"recommended: {p.alpha_D_basis}")
-    table.add_row("[bold]alpha_W[/bold]", _number(p.alpha_W), _interval(p.alpha_W_ci), "duality: alpha_W = alpha_D")
+    table.add_row("[bold]alpha_W[/bold]", _number(p.alpha_W), _interval(p.alpha_W_ci),
+                  f"asymptote, P random features of the {p.kernel.upper()}: "
+                  + ("min(a - 1, b)" if p.alpha_D_basis == "task-aware" else "duality, alpha_K"))
+    if p.width_features is not None:
+        table.add_row("alpha_W local", _number(p.alpha_W_local), _interval(p.alpha_W_local_ci),
+                      f"E_W(P) over P = {p.width_features[0]}..{p.width_features[1]}, infinite-pool extrapolation")
     d = p.intrinsic_dimension
     if d is not None:
         table.add_row("intrinsic dimension d", f"{d.twonn:.2f} / {d.mle:.2f}", "-", "TwoNN / MLE (k=%d)" % d.neighbors)
@@ -146,6 +151,8 @@ def _print_table(p) -> None:
     console.print(table)
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
+    for warning in p.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     if p.eigensolver == "topk":
         console.print(f"top-k eigensolver: {p.n_eigs} eigenpairs from kernel blocks computed on the fly; the fit "
                       f"uses indices up to {p.n_eigs // 2}.")
@@ -222,6 +229,8 @@ def _print_comparison(c, console: Console | None = None) -> None:
     console.print(table)
     console.print(f"D-range {c.d_range[0]}..{c.d_range[1]}" +
                   (f", width range {c.width_range[0]}..{c.width_range[1]}" if c.width_range else ""))
+    for warning in c.prediction.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     console.print(f"why: {c.prediction.recommendation}")
     console.print(f"predict {c.seconds_predict:.1f} s, measure {c.seconds_measure:.1f} s "
                   f"(ratio {c.seconds_measure / max(c.seconds_predict, 1e-9):.1f})")
@@ -235,8 +244,8 @@ def measure(
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp (kernel regression of the data regime)"),
     seed: int = typer.Option(0, "--seed"),
     regimes: str = typer.Option("data,width", "--regimes",
-                                help="comma-separated: data, width, data_variance, width_variance, trained_width, "
-                                     "trained_data"),
+                                help="comma-separated: data, width, linear_rf, data_variance, width_variance, "
+                                     "trained_width, trained_data"),
     sizes: Optional[str] = _SIZES,
     widths: Optional[str] = _WIDTHS,
     repeats: int = _REPEATS,
@@ -286,6 +295,10 @@ def compare(
     ridge: float = _RIDGE,
     noise: float = _NOISE,
     no_width: bool = typer.Option(False, "--no-width", help="skip the width (random-feature) comparison"),
+    finite_width: bool = typer.Option(False, "--finite-width",
+                                      help="add the finite-width diagnosis: the width theory on each measured "
+                                           "network's realized lower-layer kernel (costs one kernel and eigh per "
+                                           "network; explains the readout row, is not a prediction)"),
     trained: bool = typer.Option(False, "--trained", help="add rows measured on networks trained with optax"),
     trained_widths: Optional[str] = _TRAINED_WIDTHS,
     trained_width: int = _TRAINED_WIDTH,
@@ -306,7 +319,8 @@ def compare(
     trained_list = _int_list(trained_widths, "--trained-widths")
     result = _run(lambda progress: api_compare(
         arch, data, n_samples=n, kernel=kernel, seed=seed, sizes=size_list, widths=width_list, repeats=repeats,
-        ridge=ridge, noise=noise, width=not no_width, trained=trained, trained_widths=trained_list,
+        ridge=ridge, noise=noise, width=not no_width, finite_width=finite_width, trained=trained,
+        trained_widths=trained_list,
         trained_width=trained_width, training=_training(optimizer, learning_rate, steps, batch_size), device=device,
         use_cache=not no_cache, progress=progress))
     if plot is not None:

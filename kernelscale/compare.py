@@ -7,14 +7,21 @@ alpha_D rows (against the measured kernel-regression curve over its D-range):
     (:func:`kernelscale.theory.learning_curve`), extrapolated to an infinite pool with the half-sample pools
     (:func:`kernelscale.theory.extrapolate_to_infinite_pool`). Measured curves at these sizes are pre-asymptotic,
     and so is this.
-alpha_W row (against the readout random-feature curve): duality in curve form, L(P) at infinite data = E_g(D = P)
-on the NNGP spectrum (the readout features' kernel), scored on the pool's own measure (no held-out correction).
+alpha_W rows (THEORY.md 1b): the width theory E_W(P) (P random features of the NNGP kernel at infinite data) on
+the NNGP spectrum of the pool, scored on the pool's own measure (no held-out correction), against
+  * ``linear_rf``: Bahri et al.'s linear random-feature model, Gaussian projections of the kernel's eigenfeatures,
+    for which the theory is exact (its own check), over the same feature counts P;
+  * ``width``: the readout features of randomly initialised finite networks (the realistic case), against width.
+    At depth >= 2 these are random features of the realized finite-width kernel of the lower layers, not of the
+    NNGP; ``finite_width=True`` adds the diagnosis: E_W on those realized kernels (:mod:`kernelscale.finite_width`).
 Trained-network rows (``trained=True``): the same theory exponents against curves measured on networks trained with
-optax (:mod:`kernelscale.training`): alpha_D over the trained D-range, alpha_W against width. A trained network can
-leave the kernel regime (its features move), so these rows measure how far the kernel's prediction carries.
+optax (:mod:`kernelscale.training`): alpha_D over the trained D-range, alpha_W over the trained widths. A trained
+network can leave the kernel regime (its features move), so these rows measure how far the kernel's prediction
+carries.
 
 Uncertainty of a theory exponent: alpha_D, the extrapolation's (its correction in quadrature with the halves'
-sampling spread); alpha_W, the largest difference from the same exponent on a half-sample's spectrum.
+sampling spread); alpha_W, the largest difference from the same exponent on a half-sample's spectrum (conservative:
+a half-sample is a smaller pool, with its own finite-pool effects).
 """
 
 from __future__ import annotations
@@ -25,12 +32,15 @@ import time
 import numpy as np
 
 from .api import _load, measure, predict
-from .architectures import as_architecture
+from .architectures import Architecture, as_architecture, split_below_last_hidden_layer
 from .kernels import KINDS, compute_kernel
-from .errors import DataError
-from .results import Comparison, ComparisonRow
+from .errors import DataError, SpecError
+from .finite_width import finite_width_errors
+from .fit import fit_curve
+from .measurements import feature_count
+from .results import Comparison, ComparisonRow, Curve
 from .spectrum import Spectrum, spectrum
-from .theory import extrapolate_to_infinite_pool, learning_curve
+from .theory import extrapolate_to_infinite_pool, learning_curve, width_theory_exponent
 
 
 def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
@@ -78,6 +88,68 @@ def theory_exponent(spec: Spectrum, sizes, *, ridge: float, noise: float, held_o
     return extrapolated.estimate, extrapolated.ci, tuple(float(e) for e in errors)
 
 
+def _has_lower_layers(arch: Architecture) -> bool:
+    try:
+        return split_below_last_hidden_layer(arch).lower_count > 0
+    except SpecError:  # residual networks: lower layers, but no single last hidden layer
+        return True
+
+
+def _readout_row(arch: Architecture, estimate, interval, curve) -> ComparisonRow:
+    """Theory E_W against the readout curve; a disagreement says where the theory's assumption fails."""
+    result = verdict(estimate, interval, curve.fit.exponent, curve.fit.ci)
+    basis = "theory E_W(P) on the NNGP; measured: readout features of finite networks"
+    if result == "disagree":
+        basis += ("; the readout features are random features of the realized finite-width kernel of the lower "
+                  "layers, not of the NNGP (THEORY.md 1b; --finite-width checks it)" if _has_lower_layers(arch) else
+                  "; at depth 1 there are no lower layers: the gap is the non-Gaussian readout features or the "
+                  "theory's finite-P error")
+    return ComparisonRow("alpha_W", basis, estimate, interval, curve.fit.exponent, curve.fit.ci, result)
+
+
+def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, kernel: str, seed: int, device,
+                use_cache: bool, finite_width: bool, trained: bool, progress) -> tuple[list[ComparisonRow], dict]:
+    """The alpha_W rows of :func:`compare` (see the module docstring) and the Comparison fields they fill."""
+    readout, linear = measurement.curves["width"], measurement.curves["linear_rf"]
+    if kernel == "nngp":
+        nngp_spec = spec
+    else:
+        nngp = compute_kernel(arch, dataset.x, kind="nngp", device=device, use_cache=use_cache).matrix
+        nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
+    rf_theory, rf_theory_ci, _ = width_theory_exponent(nngp_spec, linear.x)
+    rows = [ComparisonRow("alpha_W", "theory E_W(P) on the NNGP; measured: its linear random features (the "
+                          "theory's own model)", rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci,
+                          verdict(rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci))]
+    w_theory, w_theory_ci, w_errors = width_theory_exponent(nngp_spec, readout.features, readout.x)
+    rows.append(_readout_row(arch, w_theory, w_theory_ci, readout))
+    fields = {"alpha_W_predicted": w_theory, "alpha_W_predicted_ci": w_theory_ci,
+              "alpha_W_measured": readout.fit.exponent, "alpha_W_measured_ci": readout.fit.ci,
+              "alpha_W_rf_predicted": rf_theory, "alpha_W_rf_predicted_ci": rf_theory_ci,
+              "alpha_W_rf_measured": linear.fit.exponent, "alpha_W_rf_measured_ci": linear.fit.ci,
+              "width_range": (readout.x[0], readout.x[-1]), "width_theory_features": readout.features,
+              "width_theory_errors": w_errors}
+    if finite_width:
+        if progress:
+            progress("finite-width check", 0, 1)
+        errors, counts, seconds = finite_width_errors(arch, dataset.x, spec.target, readout.x,
+                                                      repeats=len(readout.losses[0]), seed=seed, device=device)
+        curve = Curve("finite_width", "width", readout.x, counts, tuple(tuple(float(e) for e in row) for row in errors),
+                      None, fit_curve(readout.x, errors, seed=seed), None,
+                      {"theory": "E_W on the realized readout kernel of each measured network"})
+        rows.append(ComparisonRow(
+            "alpha_W", f"finite-width check, {seconds:.1f} s (a diagnosis, not a prediction): E_W(P) on each "
+            "measured network's realized kernel; measured: readout features", curve.fit.exponent, curve.fit.ci,
+            readout.fit.exponent, readout.fit.ci,
+            verdict(curve.fit.exponent, curve.fit.ci, readout.fit.exponent, readout.fit.ci)))
+        fields.update(finite_width=curve, seconds_finite_width=seconds)
+    if trained:
+        curve = measurement.curves["trained_width"]
+        counts = tuple(feature_count(arch.with_width(w), dataset.x, "readout") for w in curve.x)
+        rows.append(_trained_row("alpha_W", curve, width_theory_exponent(nngp_spec, counts, curve.x)[:2],
+                                 "theory E_W(P) on the NNGP"))
+    return rows, fields
+
+
 def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
     """A row measured on trained networks (:mod:`kernelscale.training`); the basis says so, and when it flattens."""
     estimate, interval = predicted
@@ -102,6 +174,7 @@ def compare(
     ridge: float = 0.0,
     noise: float = 0.0,
     width: bool = True,
+    finite_width: bool = False,
     trained: bool = False,
     trained_widths=None,
     trained_width: int = 64,
@@ -110,8 +183,12 @@ def compare(
     use_cache: bool = True,
     progress=None,
 ) -> Comparison:
-    """Predict (spectrum, fits, learning-curve theory) and measure (kernel regression against D, and random features
-    against width when ``width``) on the same ``n_samples`` points of ``data``; see the module docstring.
+    """Predict (spectrum, fits, learning-curve and width theory) and measure (kernel regression against D; when
+    ``width``, linear random features against P and finite networks' readout features against width) on the same
+    ``n_samples`` points of ``data``; see the module docstring.
+
+    ``finite_width`` (with ``width``) adds the finite-width diagnosis: the width theory on the realized readout
+    kernels of the measured networks (:mod:`kernelscale.finite_width`), with its cost in ``seconds_finite_width``.
 
     ``trained`` adds rows measured on networks trained with optax (:mod:`kernelscale.training`, settings
     ``training``): test loss against D at ``trained_width``, and against ``trained_widths`` on all training points.
@@ -119,6 +196,10 @@ def compare(
     arch = as_architecture(arch)
     if kernel not in KINDS:
         raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
+    if finite_width and not width:
+        raise DataError("finite_width explains the readout width curve; it needs width=True.")
+    if finite_width:
+        split_below_last_hidden_layer(arch)  # unsupported architectures fail here, before any computation
     dataset = _load(arch, data, n_samples, seed)
     start = time.perf_counter()
     prediction = predict(arch, dataset, kernel=kernel, seed=seed, device=device, use_cache=use_cache,
@@ -129,7 +210,7 @@ def compare(
     outputs = spec.target.shape[1]
     seconds_predict = time.perf_counter() - start
 
-    regimes = ("data", "width") if width else ("data",)
+    regimes = ("data", "width", "linear_rf") if width else ("data",)
     if trained:
         regimes += ("trained_data", "trained_width") if width else ("trained_data",)
     measurement = measure(arch, dataset, kernel=kernel, seed=seed, regimes=regimes, sizes=sizes, widths=widths,
@@ -160,36 +241,22 @@ def compare(
         rows.append(_trained_row("alpha_D", measurement.curves["trained_data"],
                                  theory_exponent(spec, measurement.curves["trained_data"].x, ridge=0.0, noise=0.0,
                                                  held_out=True)[:2], "theory E_g(D) local"))
-    w_theory = w_theory_ci = w_features = w_errors = None
-    measured_w = measured_w_ci = width_range = None
+    width_fields = dict.fromkeys(("alpha_W_predicted", "alpha_W_predicted_ci", "alpha_W_measured",
+                                  "alpha_W_measured_ci", "width_range", "width_theory_features",
+                                  "width_theory_errors"))
     if width:
-        width_curve = measurement.curves["width"]
-        if kernel == "nngp":
-            nngp_spec = spec
-        else:
-            nngp = compute_kernel(arch, dataset.x, kind="nngp", device=device, use_cache=use_cache).matrix
-            nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
-        w_features = width_curve.features
-        w_theory, w_theory_ci, w_errors = theory_exponent(nngp_spec, w_features, ridge=0.0, noise=0.0,
-                                                          held_out=False)
-        measured_w, measured_w_ci = width_curve.fit.exponent, width_curve.fit.ci
-        width_range = (width_curve.x[0], width_curve.x[-1])
-        rows.append(ComparisonRow("alpha_W", "theory E_g(D=P), NNGP duality", w_theory,
-                                  w_theory_ci, measured_w, measured_w_ci,
-                                  verdict(w_theory, w_theory_ci, measured_w, measured_w_ci)))
-        if trained:
-            rows.append(_trained_row("alpha_W", measurement.curves["trained_width"], (w_theory, w_theory_ci),
-                                     "theory E_g(D=P), NNGP duality"))
-    seconds_predict += time.perf_counter() - start
+        width_rows, fields = _width_rows(arch, dataset, spec, measurement, kernel=kernel, seed=seed, device=device,
+                                         use_cache=use_cache, finite_width=finite_width, trained=trained,
+                                         progress=progress)
+        rows += width_rows
+        width_fields.update(fields)
+    seconds_predict += time.perf_counter() - start - (width_fields.get("seconds_finite_width") or 0.0)
     return Comparison(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
         alpha_D_predicted=d_theory, alpha_D_predicted_ci=d_theory_ci,
         alpha_D_measured=measured_d, alpha_D_measured_ci=measured_d_ci,
-        alpha_W_predicted=w_theory, alpha_W_predicted_ci=w_theory_ci,
-        alpha_W_measured=measured_w, alpha_W_measured_ci=measured_w_ci,
-        d_range=(data_curve.x[0], data_curve.x[-1]), width_range=width_range, rows=tuple(rows),
+        d_range=(data_curve.x[0], data_curve.x[-1]), rows=tuple(rows),
         theory_sizes=data_curve.x, theory_errors=tuple(d_errors),
-        width_theory_features=w_features, width_theory_errors=None if w_errors is None else tuple(w_errors),
         prediction=prediction, measurement=measurement,
-        seconds_predict=seconds_predict, seconds_measure=seconds_measure,
+        seconds_predict=seconds_predict, seconds_measure=seconds_measure, **width_fields,
     )

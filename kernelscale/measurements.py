@@ -5,6 +5,10 @@
 * ``width`` (resolution-limited in width, infinite data): least-squares regression on P random features of a
   randomly initialised finite network, fitted on the whole pool and scored on the whole pool: the pool's own measure
   is the data distribution, so this is the D = infinity limit for that measure. ``loss ~ width^-alpha_W``.
+* ``linear_rf`` (resolution-limited in width, the theory's own model): Bahri et al.'s linear random-feature model,
+  P Gaussian random projections of the kernel's eigenfeatures on the pool, ``phi(x_j) = G^T diag(sqrt(n lambda))
+  u(x_j) / sqrt(P)``, least squares fitted and scored on the whole pool. The width theory ``E_W(P)`` on the pool's
+  spectrum is exact for it up to the deterministic equivalent's O(1/P) corrections. ``loss ~ P^-alpha_W``.
 * ``data_variance`` (fixed small width, D grows): the same features trained on D points drawn with replacement from
   the pool, scored on the pool, minus the D = infinity loss of the same features. ``gap ~ 1/D``.
 * ``width_variance`` (fixed small D, width grows): min-norm regression on the features of networks of growing width
@@ -39,6 +43,11 @@ VARIANCE_RATIO = 8
 
 def _rng(seed: int, *parts: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *parts]))
+
+
+def network_seed(seed: int, repeat: int) -> int:
+    """Seed of the finite network of repeat ``repeat`` in the width regimes (its initialisation key)."""
+    return seed * 1000 + repeat
 
 
 def check_sizes(sizes, upper: int, what: str, lower: int = 2) -> tuple[int, ...]:
@@ -189,9 +198,41 @@ def width_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, fe
     losses = np.empty((len(widths), repeats))
     for i, width in enumerate(widths):
         for r in range(repeats):
-            phi = network_features(arch.with_width(width), x, features=features, seed=seed * 1000 + r)
+            phi = network_features(arch.with_width(width), x, features=features, seed=network_seed(seed, r))
             losses[i, r] = least_squares_loss(phi, y)
     return losses, counts
+
+
+def linear_rf_losses(eigenvalues: np.ndarray, projections: np.ndarray, features, *, repeats: int = 5,
+                     seed: int = 0) -> np.ndarray:
+    """Pool loss of least squares on P linear random features of a kernel, shape (len(features), repeats).
+
+    The features of the n pool points are ``Phi = U diag(sqrt(n lambda)) G / sqrt(P)`` with U, lambda the
+    eigenvectors and eigenvalues of K/n and G an (n, P) Gaussian matrix, so ``E[Phi Phi^T] = K``. U is orthogonal,
+    so the fit is done in the eigenbasis: with ``z = U^T y``, the loss is ``||z - A A^+ z||^2 / n`` for
+    ``A = diag(sqrt(lambda)) G`` (the scale of A does not change the least-squares residual).
+
+    Args:
+      eigenvalues: (n,) eigenvalues of K/n, descending (clipped at 0).
+      projections: (n,) or (n, c) ``U^T y`` in the same order
+        (:func:`kernelscale.spectrum.eigenvalues_and_projections`).
+      features: feature counts P (each < n).
+    """
+    eigenvalues = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    z = np.asarray(projections, dtype=np.float64).reshape(len(eigenvalues), -1)
+    n = len(eigenvalues)
+    features = tuple(int(p) for p in features)
+    if max(features) >= np.count_nonzero(eigenvalues):
+        raise DataError(f"linear random features: P = {max(features)} needs more than P positive eigenvalues "
+                        f"({np.count_nonzero(eigenvalues)}); use fewer features or a larger sample.")
+    scale = np.sqrt(eigenvalues)[:, None]
+    losses = np.empty((len(features), repeats))
+    for i, count in enumerate(features):
+        for r in range(repeats):
+            mix = scale * _rng(seed, count, r, 4).standard_normal((n, count))
+            coefficients = linalg.lstsq(mix, z, cond=None)[0]
+            losses[i, r] = float(np.sum((z - mix @ coefficients) ** 2)) / n
+    return losses
 
 
 def data_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, sizes, *, width: int,
@@ -211,7 +252,7 @@ def data_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, sizes
     losses = np.empty((len(sizes), repeats))
     limits = np.empty(repeats)
     for r in range(repeats):
-        phi = network_features(arch, x, features=features, seed=seed * 1000 + r)
+        phi = network_features(arch, x, features=features, seed=network_seed(seed, r))
         limits[r] = least_squares_loss(phi, y)
         for i, size in enumerate(sizes):
             train = _rng(seed, size, r, 1).integers(0, len(x), size)
@@ -244,7 +285,7 @@ def width_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, matr
         limits[r] = _mse(solve_kernel_regression(matrix[np.ix_(train, train)], matrix[np.ix_(test, train)],
                                                  y[train], 0.0), y[test])
         for i, width in enumerate(widths):
-            phi = network_features(arch.with_width(width), x[points], features=features, seed=seed * 1000 + r)
+            phi = network_features(arch.with_width(width), x[points], features=features, seed=network_seed(seed, r))
             phi_train, phi_test = phi[:size], phi[size:]
             prediction = solve_kernel_regression(phi_train @ phi_train.T, phi_test @ phi_train.T, y[train], 0.0)
             losses[i, r] = _mse(prediction, y[test])
@@ -273,7 +314,7 @@ def grid_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, sizes,
         order = _rng(seed, r, 3).permutation(len(x))
         test, pool = order[:n_test], order[n_test:]
         for i, width in enumerate(widths):
-            phi = network_features(arch.with_width(width), x, features=features, seed=seed * 1000 + r)
+            phi = network_features(arch.with_width(width), x, features=features, seed=network_seed(seed, r))
             for j, size in enumerate(sizes):
                 train = pool[:size]
                 prediction = solve_kernel_regression(phi[train] @ phi[train].T, phi[test] @ phi[train].T, y[train],

@@ -101,7 +101,8 @@ def plot_curves(measurement, path: str | os.PathLike) -> None:
 
 
 def plot_comparison(comparison, path: str | os.PathLike) -> None:
-    """PNG: measured learning curve against D with the theory's E_g(D); the width curve against E_g(D = P); with
+    """PNG: measured learning curve against D with the theory's E_g(D); the readout and linear random-feature curves
+    against the width theory E_W(P) (and the finite-width check when it ran); with
     trained networks, their curve against D beside the kernel's, and a panel of their loss against width."""
     plt = _pyplot()
     curves = comparison.measurement.curves
@@ -117,10 +118,15 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
     ax.legend(fontsize=8)
     if "width" in curves:
         ax = axes[0][1]
-        _curve_axes(ax, curves["width"], "random features, measured", x=curves["width"].features)
+        _curve_axes(ax, curves["width"], "readout features, measured (vs width)", x=curves["width"].features)
+        if "linear_rf" in curves:
+            _curve_axes(ax, curves["linear_rf"], "linear random features, measured")
+        if comparison.finite_width is not None:
+            ax.plot(comparison.finite_width.features, np.mean(comparison.finite_width.losses, axis=1), "x",
+                    label=f"finite-width check: {comparison.finite_width.fit.exponent:.3f}")
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
-                label=f"theory E_g(D = P), NNGP: {comparison.alpha_W_predicted:.3f}")
-        ax.set(xlabel="features P (width + 1)", ylabel="pool MSE", title="alpha_W")
+                label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_predicted:.3f}")
+        ax.set(xlabel="features P", ylabel="pool MSE", title="alpha_W")
         ax.legend(fontsize=8)
     if "trained_width" in curves:
         ax = axes[0][-1]

@@ -24,7 +24,10 @@ class Prediction(JsonResult):
       target_decay, target_decay_ci: ``a`` in ``v_i^2 ~ i^-a`` (None without a target).
       alpha_D_kernel_only (= alpha_K, duality) and alpha_D_task_aware (= min(a - 1, 2 b)), with intervals.
       alpha_D, alpha_D_ci, alpha_D_basis: the estimate kernelscale recommends ("task-aware" or "kernel-only").
-      alpha_W, alpha_W_ci: width exponent by duality (``alpha_W = alpha_D`` for random-feature models).
+      alpha_W, alpha_W_ci: asymptotic width exponent of P random features of this kernel at infinite data
+        (THEORY.md 1b): ``min(a - 1, b)`` on the task-aware basis, ``alpha_K`` on the kernel-only one.
+      alpha_W_local, alpha_W_local_ci: local exponent of the width theory ``E_W(P)`` on this sample's spectrum over
+        ``width_features`` (P from 16 to n/4; None without a target or with the top-k solver).
       recommendation: why ``alpha_D_basis`` was chosen.
       fit_window: (first, last) 1-based eigen-indices of the alpha_K fit.
       kernel_fit, target_fit: the full fits with diagnostics.
@@ -39,6 +42,7 @@ class Prediction(JsonResult):
         kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0: ``eigh_seconds`` holds both).
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
         different estimate from alpha_K), or None when not computed.
+      warnings: what the numbers above do not cover for this architecture (deep finite networks).
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
     """
 
@@ -77,6 +81,10 @@ class Prediction(JsonResult):
     eigh_device: str = "cpu"
     intrinsic_seconds: float = 0.0
     intrinsic_dimension: IntrinsicDimension | None = None
+    alpha_W_local: float | None = None
+    alpha_W_local_ci: tuple[float, float] | None = None
+    width_features: tuple[int, int] | None = None
+    warnings: tuple[str, ...] = ()
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
 
@@ -85,9 +93,10 @@ class Curve:
     """One measured scaling curve and its fitted exponent.
 
     Attributes:
-      regime: ``"data"``, ``"width"``, ``"data_variance"`` or ``"width_variance"`` (see :mod:`kernelscale.measurements`),
-        ``"trained_width"`` or ``"trained_data"`` (see :mod:`kernelscale.training`).
-      x_name: ``"D"`` (training-set size) or ``"width"``.
+      regime: ``"data"``, ``"width"``, ``"linear_rf"``, ``"data_variance"`` or ``"width_variance"`` (see
+        :mod:`kernelscale.measurements`), ``"trained_width"`` or ``"trained_data"`` (see :mod:`kernelscale.training`);
+        ``"finite_width"`` for the finite-width diagnosis of ``compare`` (theory values, not measurements).
+      x_name: ``"D"`` (training-set size), ``"width"`` or ``"P"`` (feature count).
       x: (m,) the sizes or widths.
       features: (m,) feature counts P for width-type curves (P at the fixed width for ``data_variance``; trained
         parameters for the trained-network curves), else None.
@@ -155,14 +164,24 @@ class Comparison(JsonResult):
         learning-curve theory's local exponent over that range, with the held-out pool correction, extrapolated to
         an infinite pool with the half-samples).
       alpha_D_measured, alpha_D_measured_ci: kernel-regression learning curve over ``d_range``.
-      alpha_W_predicted, alpha_W_predicted_ci: the theory's local exponent of ``E_g(P)`` on the NNGP spectrum over the
-        measured feature range (duality: L(P) at infinite data is E_g at D = P).
-      alpha_W_measured, alpha_W_measured_ci: random-feature (readout) curve over ``width_range``.
+      alpha_W_predicted, alpha_W_predicted_ci: the local exponent against width of the width theory ``E_W(P)``
+        (P random features at infinite data, THEORY.md 1b) on the NNGP spectrum, at the readout feature counts
+        P(width) of ``width_range``.
+      alpha_W_measured, alpha_W_measured_ci: readout features of finite networks, fitted against width over
+        ``width_range``.
+      alpha_W_rf_predicted, alpha_W_rf_predicted_ci: the same theory's local exponent against P over the
+        ``linear_rf`` curve's feature counts.
+      alpha_W_rf_measured, alpha_W_rf_measured_ci: the ``linear_rf`` curve (linear random features of the NNGP,
+        the model the theory is exact for), fitted against P.
       rows: every predicted-against-measured row, with verdicts (kernel-only and task-aware estimates included).
       theory_sizes, theory_errors: the predicted curve E_g(D) at the measured sizes, extrapolated to an infinite
         pool as the exponent is (for plots).
+      width_theory_features, width_theory_errors: E_W(P) at the readout feature counts (for plots).
       prediction, measurement: the full results behind the rows.
       seconds_predict, seconds_measure: wall time of each side.
+      finite_width: with ``finite_width=True``, E_W on each measured network's realized readout kernel
+        (:mod:`kernelscale.finite_width`) as a curve against width (rows: widths, columns: the networks), else None.
+      seconds_finite_width: what that diagnosis cost, or None.
     """
 
     arch: str
@@ -189,6 +208,12 @@ class Comparison(JsonResult):
     measurement: Measurement
     seconds_predict: float
     seconds_measure: float
+    alpha_W_rf_predicted: float | None = None
+    alpha_W_rf_predicted_ci: tuple[float, float] | None = None
+    alpha_W_rf_measured: float | None = None
+    alpha_W_rf_measured_ci: tuple[float, float] | None = None
+    finite_width: Curve | None = None
+    seconds_finite_width: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

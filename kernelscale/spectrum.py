@@ -197,13 +197,23 @@ def eigenvalues_and_powers(matrix: np.ndarray, y: np.ndarray | None, *, device: 
     and where they ran, as :func:`eigendecompose_where`. What :func:`spectrum` needs from the whole sample: on the
     host the eigenvectors are never formed (``U^T y`` comes from the tridiagonal form, :func:`_eigh_projections`),
     which takes 0.6 to 0.8 times numpy's eigh (docs/benchmarks.md). Same checks as :func:`eigendecompose`."""
+    values, projections, where = eigenvalues_and_projections(matrix, y, device=device)
+    powers = None if projections is None else np.sum(projections**2, axis=1) / len(values)
+    return values, powers, where
+
+
+def eigenvalues_and_projections(matrix: np.ndarray, y: np.ndarray | None, *, device: str | None = "cpu"
+                                ) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Eigenvalues of K/n (n,) descending, ``U^T y`` (n, c) in the same order (None without ``y``; u_i unit
+    eigenvectors), and where they ran: :func:`eigenvalues_and_powers` before squaring. The coordinates of the
+    target in the kernel's eigenbasis, which random projections of the eigenfeatures act on
+    (:func:`kernelscale.measurements.linear_rf_losses`)."""
     matrix = _check_matrix(matrix, values=False)
     n = matrix.shape[0]
     target = None if y is None else _target_columns(y, n)
     values, projections, where = _scaled_eigh(matrix, device, vectors=False, checked=False, target=target)
     _check_psd(values[::-1], n)
-    powers = None if y is None else np.sum(projections**2, axis=1)[::-1] / n
-    return values[::-1], powers, where
+    return values[::-1], None if y is None else projections[::-1], where
 
 
 def _check_psd(eigenvalues: np.ndarray, n: int) -> None:

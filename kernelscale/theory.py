@@ -11,6 +11,13 @@
   kernel by quadrature against Gegenbauer polynomials, a reference with no finite-n error.
 * Learning curves: :func:`learning_curve` (kappa, gamma; Canatar, Bordelon, Pehlevan 2021, arXiv 2006.13198) and
   :func:`eigenlearning_curve` (Simon et al. 2021, arXiv 2110.03922), the same theory in two forms.
+* Random features (THEORY.md 1b): :func:`random_feature_curve`, the deterministic equivalent of ridge regression on P
+  linear random features of the kernel with D samples (Atanasov, Zavatone-Veth, Pehlevan 2024, arXiv 2405.00592),
+  and :func:`random_feature_bias_variance`, the same in the bias-variance form of Defilippis, Loureiro, Misiakiewicz
+  2024 (arXiv 2405.15699). Its two limits: D = infinity, the width curve :func:`width_curve`
+  ``E_W(P) = k_P sum_r v_r^2 / (eta_r + k_P)`` with ``df1(k_P) = P``; P = infinity, :func:`learning_curve`.
+  ``E_W(P) = E_g(D = P)`` only when ``v_r^2`` is proportional to ``eta_r``; for power laws ``eta ~ i^-b``,
+  ``v^2 ~ i^-a`` the exponents are ``min(a - 1, b)`` in width and ``min(a - 1, 2b)`` in data.
 * Finite pools: :func:`extrapolate_to_infinite_pool` removes the leading 1/N bias of a quantity computed from the
   spectrum of an N-point pool (Richardson extrapolation with the half-sample pools).
 """
@@ -20,9 +27,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special
+
+if TYPE_CHECKING:
+    from .spectrum import Spectrum
 
 
 def task_aware_exponent(alpha_K: float, target_tail_exponent: float) -> float:
@@ -33,6 +44,16 @@ def task_aware_exponent(alpha_K: float, target_tail_exponent: float) -> float:
 def task_aware_interval(alpha_K_ci: tuple[float, float], target_ci: tuple[float, float]) -> tuple[float, float]:
     """Interval of ``min(a - 1, 2 (1 + alpha_K))``: ``min`` is monotone in both arguments."""
     return (task_aware_exponent(alpha_K_ci[0], target_ci[0]), task_aware_exponent(alpha_K_ci[1], target_ci[1]))
+
+
+def width_exponent(alpha_K: float, target_tail_exponent: float) -> float:
+    """Asymptotic width exponent of random features at infinite data: ``min(a - 1, b)`` with ``b = 1 + alpha_K``."""
+    return float(min(target_tail_exponent, 1.0 + alpha_K))
+
+
+def width_interval(alpha_K_ci: tuple[float, float], target_ci: tuple[float, float]) -> tuple[float, float]:
+    """Interval of ``min(a - 1, 1 + alpha_K)`` (monotone in both arguments)."""
+    return (width_exponent(alpha_K_ci[0], target_ci[0]), width_exponent(alpha_K_ci[1], target_ci[1]))
 
 
 def sphere_alpha_K(dim: int, kind: str) -> float:
@@ -206,6 +227,235 @@ def eigenlearning_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, size
         e0 = size / (size - float(np.sum(learnability**2)))
         out.append(e0 * (float(np.sum((1 - learnability) ** 2 * v2)) + noise) - noise)
     return np.array(out)
+
+
+# --- Random features: P features, D samples (THEORY.md section 1b) -------------------------------------------------
+
+
+def degrees_of_freedom(eigenvalues: np.ndarray, k: float) -> tuple[float, float]:
+    """``df1(k) = sum_r eta_r / (eta_r + k)`` and ``df2(k) = sum_r eta_r^2 / (eta_r + k)^2``."""
+    ratio = eigenvalues / (eigenvalues + k)
+    return float(np.sum(ratio)), float(np.sum(ratio**2))
+
+
+def _count(value) -> float:
+    """A feature count or sample size: a number >= 1, or ``math.inf`` (the limit)."""
+    value = float(value)
+    if not (value >= 1):
+        raise ValueError(f"feature counts and sample sizes must be >= 1 (or math.inf); got {value}.")
+    return value
+
+
+def _solve_df1(eta: np.ndarray, target: float) -> float:
+    """The k > 0 with ``df1(k) = target`` (df1 falls from the number of positive eigenvalues to 0)."""
+    positive = np.count_nonzero(eta)
+    if positive <= target:
+        raise ValueError(f"ridgeless theory needs more positive eigenvalues ({positive}) than min(P, D) = "
+                         f"{target:g}; use a larger pool or a ridge > 0.")
+    high = math.log(float(eta.sum()) + 1e-300) + 1.0
+    low = high - 5.0
+    while degrees_of_freedom(eta, math.exp(low))[0] < target:
+        low -= 5.0
+    return math.exp(optimize.brentq(lambda lk: degrees_of_freedom(eta, math.exp(lk))[0] - target, low, high,
+                                    xtol=1e-14, rtol=1e-14, maxiter=500))
+
+
+def solve_random_feature_kappa(eigenvalues: np.ndarray, *, features: float, size: float, ridge: float = 0.0) -> float:
+    """Effective ridge k of ridge regression on P linear random features with D samples (Atanasov et al.):
+
+        k (1 - df1(k)/D) (1 - df1(k)/P) = ridge / D          (ridge on the raw D x D Gram matrix)
+
+    Ridgeless (or D = infinity): ``df1(k) = min(P, D)``. On ``df1(k) < min(P, D)`` the left side increases from 0,
+    so the root is unique; it is bracketed in log k above the ridgeless root.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    features, size = _count(features), _count(size)
+    bound = min(features, size)
+    if math.isinf(bound):
+        raise ValueError("at least one of P (features) and D (size) must be finite.")
+    delta = 0.0 if math.isinf(size) else ridge / size
+    if delta == 0.0:
+        return _solve_df1(eta, bound)
+    low = math.log(_solve_df1(eta, bound)) if np.count_nonzero(eta) > bound else math.log(1e-300)
+
+    def excess(log_k: float) -> float:
+        k = math.exp(log_k)
+        df1 = degrees_of_freedom(eta, k)[0]
+        return k * (1 - df1 / size) * (1 - df1 / features) / delta - 1.0
+
+    high = max(low, math.log(delta + float(eta.sum()))) + 1.0
+    while excess(high) < 0:
+        high += 5.0
+    return math.exp(optimize.brentq(excess, low, high, xtol=1e-14, rtol=1e-14, maxiter=500))
+
+
+def _pairs(features, sizes) -> list[tuple[float, float]]:
+    features = np.atleast_1d(np.asarray(features, dtype=np.float64))
+    sizes = np.atleast_1d(np.asarray(sizes, dtype=np.float64))
+    try:
+        features, sizes = np.broadcast_arrays(features, sizes)
+    except ValueError:
+        raise ValueError(f"features {features.shape} and sizes {sizes.shape} must broadcast together.") from None
+    return [(_count(p), _count(d)) for p, d in zip(features.ravel(), sizes.ravel())]
+
+
+def random_feature_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, *, features, sizes, ridge: float = 0.0,
+                         noise: float = 0.0) -> np.ndarray:
+    """Test error of ridge regression on P linear random features of the kernel with D samples (Atanasov,
+    Zavatone-Veth, Pehlevan 2024, arXiv 2405.00592; THEORY.md 1b). With k from
+    :func:`solve_random_feature_kappa`, ``S1 = sum v^2/(eta + k)``, ``S2 = sum v^2/(eta + k)^2``:
+
+        r = (P - df1)/(P - df2),   g1 = (df1 - r (df1 - df2))/D
+        E = [r k^2 S2 + (1 - r) k S1 + noise] / (1 - g1) - noise
+
+    Features ``phi(x) = G^T diag(sqrt(eta)) psi(x) / sqrt(P)`` (G Gaussian, psi the kernel's eigenfunctions), so
+    ``E[phi . phi'] = k(x, x')``. P = infinity is kernel regression (:func:`learning_curve`); D = infinity is the
+    width curve (:func:`width_curve`); ridgeless D > P: ``E_W(P) / (1 - P/D)``; ridgeless P = D: infinity (the
+    interpolation peak).
+
+    Args:
+      eigenvalues, target_powers: (N,) eta_r and v_r^2, as in :func:`learning_curve`.
+      features, sizes: P and D, scalars or arrays that broadcast together; ``math.inf`` for a limit.
+      ridge: added to the raw D x D Gram matrix of the features (per-sample ridge ridge/D).
+      noise: label-noise variance of the training labels, summed over output columns.
+
+    Returns:
+      (m,) errors against the clean target (summed over output columns), one per broadcast (P, D) pair.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    v2 = np.asarray(target_powers, dtype=np.float64)
+    _check_spectrum(eta, v2, ridge, noise)
+    errors = []
+    for features_p, size in _pairs(features, sizes):
+        k = solve_random_feature_kappa(eta, features=features_p, size=size, ridge=ridge)
+        df1, df2 = degrees_of_freedom(eta, k)
+        r = 1.0 if math.isinf(features_p) else (features_p - df1) / (features_p - df2)
+        g1 = 0.0 if math.isinf(size) else (df1 - r * (df1 - df2)) / size
+        if g1 >= 1.0 - 1e-12:
+            errors.append(math.inf)
+            continue
+        s1, s2 = float(np.sum(v2 / (eta + k))), float(np.sum(v2 / (eta + k) ** 2))
+        errors.append((r * k**2 * s2 + (1 - r) * k * s1 + noise) / (1 - g1) - noise)
+    return np.array(errors)
+
+
+def random_feature_bias_variance(eigenvalues: np.ndarray, target_powers: np.ndarray, *, features, sizes,
+                                 ridge: float = 0.0, noise: float = 0.0) -> np.ndarray:
+    """:func:`random_feature_curve` in the bias-variance form of Defilippis, Loureiro, Misiakiewicz 2024 (arXiv
+    2405.15699), solved independently (brentq on nu2 with nu1 in closed form), as a check of both:
+
+        D - ridge/nu1 = df1(nu2),   P - P nu1/nu2 = df1(nu2)
+        nu1 = (nu2/2) [1 - D/P + sqrt((1 - D/P)^2 + 4 ridge/(P nu2))]
+        Upsilon = (P/D) [(1 - nu1/nu2)^2 + (nu1/nu2)^2 df2/(P - df2)],   chi = sum eta/(eta + nu2)^2 / (P - df2)
+        B = nu2^2 [sum v^2/(eta + nu2)^2 + chi sum eta v^2/(eta + nu2)^2] / (1 - Upsilon),  V = Upsilon/(1 - Upsilon)
+        E = B + noise V
+
+    Returns (m,) errors against the clean target, as :func:`random_feature_curve`.
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    v2 = np.asarray(target_powers, dtype=np.float64)
+    _check_spectrum(eta, v2, ridge, noise)
+    errors = []
+    for features_p, size in _pairs(features, sizes):
+        if math.isinf(features_p) and math.isinf(size):
+            raise ValueError("at least one of P (features) and D (size) must be finite.")
+
+        def nu1_of(nu2: float) -> float:
+            if math.isinf(features_p):  # nu1 = nu2: kernel regression
+                return nu2
+            if math.isinf(size):  # D - ridge/nu1 = df1 with D -> inf: nu1 -> 0
+                return 0.0
+            lead = 1.0 - size / features_p
+            return nu2 / 2 * (lead + math.sqrt(lead**2 + 4 * ridge / (features_p * nu2)))
+
+        def residual(log_nu2: float) -> float:
+            nu2 = math.exp(log_nu2)
+            nu1 = nu1_of(nu2)
+            df1 = float(np.sum(eta / (eta + nu2)))
+            if math.isinf(features_p):  # D - ridge/nu2 = df1(nu2)
+                return size - ridge / nu2 - df1
+            return features_p * (1.0 - nu1 / nu2) - df1
+
+        high = math.log(float(eta.sum()) + ridge + 1e-300) + 2.0
+        while residual(high) < 0:
+            high += 5.0
+        low = high - 10.0
+        while residual(low) > 0:
+            low -= 10.0
+            if low < -1500:
+                raise ValueError("ridgeless theory needs more positive eigenvalues than min(P, D); use a ridge > 0.")
+        nu2 = math.exp(optimize.brentq(residual, low, high, xtol=1e-14, rtol=1e-14, maxiter=1000))
+        nu1 = nu1_of(nu2)
+        df2 = float(np.sum(eta**2 / (eta + nu2) ** 2))
+        if math.isinf(features_p):
+            upsilon, chi = df2 / size, 0.0
+        else:
+            upsilon = 0.0 if math.isinf(size) else features_p / size * (
+                (1 - nu1 / nu2) ** 2 + (nu1 / nu2) ** 2 * df2 / (features_p - df2))
+            chi = float(np.sum(eta / (eta + nu2) ** 2)) / (features_p - df2)
+        if upsilon >= 1.0 - 1e-12:
+            errors.append(math.inf)
+            continue
+        bias = nu2**2 * (float(np.sum(v2 / (eta + nu2) ** 2)) + chi * float(np.sum(eta * v2 / (eta + nu2) ** 2)))
+        errors.append(bias / (1 - upsilon) + noise * upsilon / (1 - upsilon))
+    return np.array(errors)
+
+
+@dataclasses.dataclass(frozen=True)
+class WidthCurve:
+    """Predicted test error at infinite data of least squares on P random features of the kernel, ``E_W(P)``.
+
+    Attributes:
+      features: (m,) feature counts P.
+      errors: (m,) ``E_W(P) = k_P sum_r v_r^2 / (eta_r + k_P)`` (summed over output columns).
+      kappa: (m,) ``k_P``, the root of ``df1(k_P) = P``.
+    """
+
+    features: tuple[int, ...]
+    errors: tuple[float, ...]
+    kappa: tuple[float, ...]
+
+    def local_exponent(self, low: float | None = None, high: float | None = None) -> float:
+        """``-d log E_W / d log P``: least-squares slope over the feature counts in ``[low, high]``."""
+        return local_exponent(self.features, self.errors, low, high)
+
+
+def width_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, features) -> WidthCurve:
+    """The width-limited curve (THEORY.md 1b): P random features of the kernel, infinite data, ridgeless,
+
+        df1(k_P) = sum_r eta_r / (eta_r + k_P) = P,      E_W(P) = k_P sum_r v_r^2 / (eta_r + k_P).
+
+    The projection of the target onto P random directions of the kernel's feature space leaves, in expectation,
+    ``k_P (Sigma + k_P)^-1`` of it (a deterministic equivalent; trace N - P). A readout fitted and scored on a
+    pool is this case for the pool's measure: use the pool's spectrum.
+
+    Args:
+      eigenvalues, target_powers: (N,) eta_r and v_r^2, as in :func:`learning_curve`.
+      features: feature counts P (each below the number of positive eigenvalues).
+    """
+    eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    v2 = np.asarray(target_powers, dtype=np.float64)
+    _check_spectrum(eta, v2, 0.0, 0.0)
+    features = tuple(int(p) for p in features)
+    kappas = [_solve_df1(eta, float(_count(p))) for p in features]
+    errors = [k * float(np.sum(v2 / (eta + k))) for k in kappas]
+    return WidthCurve(features, tuple(errors), tuple(kappas))
+
+
+def width_theory_exponent(spec: "Spectrum", features, x=None
+                          ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
+    """Local exponent of the width theory ``E_W(P)`` (:func:`width_curve`) on a :class:`~kernelscale.Spectrum` at the
+    feature counts ``features``, against ``x`` (default: the feature counts; the widths when the measured curve is
+    fitted against width), its interval (+- the largest difference from the same exponent on a half-sample's
+    spectrum), and the curve E_W(P)."""
+    x = features if x is None else x
+    full = width_curve(spec.eigenvalues, spec.target_powers, features).errors
+    estimate = local_exponent(x, full)
+    spread = 0.0
+    for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
+        if max(features) < np.count_nonzero(values > spec.noise_floor):
+            spread = max(spread, abs(local_exponent(x, width_curve(values, powers, features).errors) - estimate))
+    return estimate, (estimate - spread, estimate + spread), tuple(full)
 
 
 def local_exponent(sizes, errors, low: float | None = None, high: float | None = None) -> float:

@@ -22,7 +22,7 @@ def test_verdict_uses_the_facing_half_widths():
 
 def test_compare_on_digits_theory_tracks_the_measured_curve():
     c = ks.compare("fc:depth=3,act=relu", "digits", n_samples=1000, repeats=4)
-    assert c.d_range == (16, 250) and len(c.rows) == 4
+    assert c.d_range == (16, 250) and len(c.rows) == 5
     # the recommended prediction is the theory's local exponent over the measured D-range, extrapolated to an infinite
     # pool (measured here: 0.551 against 0.536); the asymptotic kernel-only number (0.24) is far off on digits
     assert abs(c.alpha_D_predicted - c.alpha_D_measured) < 0.03
@@ -35,6 +35,14 @@ def test_compare_on_digits_theory_tracks_the_measured_curve():
     assert c.alpha_D_predicted_ci[0] <= pool_only <= c.alpha_D_predicted_ci[1]
     # the plotted theory curve is the extrapolated one: its local exponent is the prediction
     assert local_exponent(c.theory_sizes, c.theory_errors) == pytest.approx(c.alpha_D_predicted, rel=1e-9)
+    # alpha_W: the width theory E_W(P) on the NNGP against linear random features, its own model (measured here:
+    # 0.561 against 0.573), and against the readout features of finite networks over the same feature counts
+    rf_row, readout_row = (row for row in c.rows if row.quantity == "alpha_W")
+    assert "linear random features" in rf_row.basis and "readout" in readout_row.basis
+    assert abs(c.alpha_W_rf_predicted - c.alpha_W_rf_measured) < 0.03
+    assert c.alpha_W_rf_measured == c.measurement.curves["linear_rf"].fit.exponent
+    assert c.alpha_W_measured == c.measurement.curves["width"].fit.exponent
+    assert c.measurement.curves["linear_rf"].x == c.measurement.curves["width"].features
     assert ks.Comparison.from_json(c.to_json()) == c
     # the printed table keeps every row's description and numbers readable in 80 columns
     console = Console(width=80, record=True)
@@ -53,7 +61,8 @@ def test_compare_cli_json_has_the_documented_keys(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ("alpha_D_predicted", "alpha_D_measured", "alpha_D_measured_ci", "alpha_W_predicted",
-                "alpha_W_measured", "alpha_W_measured_ci", "d_range", "width_range"):
+                "alpha_W_measured", "alpha_W_measured_ci", "alpha_W_rf_measured", "alpha_W_rf_measured_ci",
+                "d_range", "width_range"):
         assert key in data
     assert png.read_bytes()[:4] == b"\x89PNG"
 

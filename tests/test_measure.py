@@ -57,6 +57,29 @@ def test_theory_with_ridge_and_label_noise_matches_kernel_regression(sphere_gp):
     assert_within_sampling_error(predicted.errors, losses)
 
 
+def test_linear_random_features_match_the_width_theory_on_the_pool(sphere_gp):
+    """Bahri et al.'s linear random-feature model on the pool is the width theory's own model: its pool loss is
+    E_W(P) on the pool's spectrum (the pool is the measure), within sampling error plus the deterministic
+    equivalent's O(1/P) error (MODEL_RTOL), and so are the exponents."""
+    matrix, y, values, powers = sphere_gp
+    features = (17, 33, 65, 129, 257)
+    _, projections, _ = ks.eigenvalues_and_projections(matrix, y)
+    losses = measurements.linear_rf_losses(values, projections, features, repeats=8, seed=1)
+    predicted = theory.width_curve(values, powers, features)
+    assert_within_sampling_error(predicted.errors, losses)
+    measured = fit_curve(features, losses)
+    assert abs(measured.exponent - predicted.local_exponent()) < 0.03
+
+
+def test_linear_rf_regime_in_measure_shares_the_readout_feature_grid():
+    m = ks.measure(ARCH, "digits", n_samples=600, regimes=("width", "linear_rf"), repeats=2, widths=(4, 8, 16))
+    assert m.curves["linear_rf"].x == m.curves["width"].features == (5, 9, 17)
+    assert m.curves["linear_rf"].x_name == "P" and m.curves["linear_rf"].settings["limit_kernel"] == "nngp"
+    assert ks.Measurement.from_json(m.to_json()) == m
+    with pytest.raises(ks.DataError, match="more than P positive eigenvalues"):
+        measurements.linear_rf_losses(np.r_[np.ones(10), np.zeros(10)], np.ones(20), (4, 8, 12))
+
+
 def test_fit_curve_interval_covers_the_true_exponent_at_its_nominal_rate():
     """Over 60 synthetic curves (0.7 exponent, 5% lognormal noise, 8 repeats) the 95% interval covers the truth
     in at least 85% (a binomial(60, 0.95) count falls below 51 with probability < 1%; percentile bootstraps of

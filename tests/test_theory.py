@@ -98,3 +98,22 @@ def test_gp_teacher_target_decays_like_the_kernel():
     # loose: one GP draw makes the target powers chi-squared around lambda_i
     assert p.target_decay - 1 == pytest.approx(p.alpha_K, abs=0.1)
     assert p.alpha_D_basis == "task-aware"
+
+
+def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exponent():
+    """alpha_W = min(a - 1, b) on the task-aware basis (THEORY.md 1b), not alpha_D; on digits with an erf network the
+    target's a - 1 is below b = 1 + alpha_K, so it is a - 1, and the width curve's local exponent over P = 16..n/4 is
+    reported beside it with its interval."""
+    from kernelscale import predict
+    from kernelscale.theory import width_exponent
+
+    p = predict("fc:depth=1,act=erf", "digits", n_samples=1797, kernel="nngp", seed=0, intrinsic=False)
+    assert p.alpha_D_basis == "task-aware"
+    assert p.alpha_W == pytest.approx(width_exponent(p.alpha_K, p.target_decay - 1))
+    assert p.alpha_W <= 1 + p.alpha_K and p.alpha_W <= p.target_decay - 1
+    assert p.width_features == (16, 449)
+    assert p.alpha_W_local_ci[0] <= p.alpha_W_local <= p.alpha_W_local_ci[1]
+    assert p.alpha_W_local < p.alpha_W  # pre-asymptotic: the curve has not reached its asymptote at P <= n/4
+    assert p.warnings == ()
+    deep = predict("fc:depth=3,act=erf", "digits", n_samples=600, kernel="nngp", seed=0, intrinsic=False)
+    assert len(deep.warnings) == 1 and "realized lower layers" in deep.warnings[0]

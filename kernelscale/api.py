@@ -213,9 +213,8 @@ def _width_local_exponent(spec) -> tuple[float | None, tuple[float, float] | Non
 
 # Measured by benchmarks/compare.py (docs/benchmarks.md): the readout width exponent of deep finite networks against
 # the width theory on the NNGP spectrum, theory minus measured
-DEEP_READOUT_GAP = ("the benchmark measured the readout width exponent of depth-3 and 4 ReLU networks 0.02 to 0.04 "
-                    "below the theory on digits and mnist5k (depth 4 on digits: 0.509 against 0.549), and 0.08 "
-                    "above it on a sphere GP target (d = 4)")
+DEEP_READOUT_GAP = ("at depth 3 and 4 the benchmark's readout exponents were 0.02 to 0.04 below it on digits and "
+                    "mnist5k and 0.08 above it on a sphere GP target")
 
 
 def _depth_warnings(arch: Architecture) -> tuple[str, ...]:
@@ -227,8 +226,8 @@ def _depth_warnings(arch: Architecture) -> tuple[str, ...]:
     if depth < 3:
         return ()
     return (f"depth {depth}: a finite network's readout features are random features of its realized lower "
-            f"layers' kernel, not of the NNGP, so its width exponent departs from alpha_W: {DEEP_READOUT_GAP}. "
-            "compare --finite-width explains a given network.",)
+            f"layers' kernel, not of the NNGP's, so its width exponent departs from this theory: "
+            f"{DEEP_READOUT_GAP} (docs/benchmarks.md; compare --finite-width explains a given network).",)
 
 
 def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> tuple[IntrinsicDimension | None, float]:

@@ -15,6 +15,10 @@ from .intrinsic import IntrinsicDimension as IntrinsicDimension
 from .intrinsic import intrinsic_dimension as intrinsic_dimension
 from .api import predict as predict
 from .compare import compare as compare
+from .curves import PredictedCurve as PredictedCurve
+from .curves import predict_curve as predict_curve
+from .pool import PoolComparison as PoolComparison
+from .pool import compare_pool as compare_pool
 from .architectures import Architecture as Architecture
 from .architectures import from_stax as from_stax
 from .architectures import parse_architecture as parse_architecture

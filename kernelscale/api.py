@@ -21,6 +21,9 @@ from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_byt
 from .results import Curve, Measurement, Prediction
 from .spectrum import (eigendecompose, eigendecompose_where, eigenvalues_and_powers, eigenvalues_and_projections,
                        project_target, spectrum, topk_spectrum)
+from .curves import check_sizes as check_curve_sizes
+from .curves import default_sizes as default_curve_sizes
+from .curves import predict_curve
 from .specs import parse_spec
 from .theory import (extrapolate_to_infinite_pool, task_aware_exponent, task_aware_interval, width_curve,
                      width_exponent, width_interval)
@@ -62,9 +65,15 @@ def predict(
     intrinsic: bool = True,
     eigensolver: str = "auto",
     n_eigs: int | None = None,
+    sizes=None,
+    features=None,
+    at: int | None = None,
+    ridge: float = 0.0,
+    noise: float = 0.0,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Prediction:
-    """Predict alpha_K, alpha_D and alpha_W of ``arch`` on ``n_samples`` points of ``data``, without training.
+    """Predict alpha_K, alpha_D and alpha_W of ``arch`` on ``n_samples`` points of ``data``, and the loss curves
+    L(D) and L(P) past the sample, without training.
 
     Args:
       arch: spec string (``"fc:depth=3,act=relu"``), :class:`Architecture`, or a neural-tangents stax triple.
@@ -83,10 +92,21 @@ def predict(
         computed on the fly; the matrix is never held) or ``"auto"`` (full when the matrix and its
         eigendecomposition fit in host memory, else top-k).
       n_eigs: eigenpairs for the top-k solver (default min(2000, n/2 - 1)); the fit uses indices up to n_eigs/2.
+      sizes: training-set sizes D of the predicted learning curve L(D) (default: 16 log-spaced from n/64 to 10 n),
+        positive and increasing; any may exceed n (:mod:`kernelscale.curves`).
+      features: feature counts P of the width curve L(P) (random features at infinite data; default: as
+        ``sizes``).
+      at: the size D at which the recommended alpha_D is read from L(D) (default 10 n, added to ``sizes`` when
+        missing; it must lie within them).
+      ridge, noise: of the predicted kernel regression, as in :func:`measure` (ridge on the D x D Gram matrix,
+        label-noise variance per output column).
       progress: called as ``progress(stage, done, total)``.
 
     Returns:
-      :class:`Prediction`; exponents are None (with ``status`` and ``message``) when a fit fails.
+      :class:`Prediction`; exponents are None (with ``status`` and ``message``) when a fit fails. The recommended
+      alpha_D is the local exponent of ``learning_curve`` at ``at``; the asymptotes (task-aware ``min(a - 1, 2b)``,
+      kernel-only alpha_K) are reported beside it. Without a target, or with the top-k solver (no full spectrum),
+      there are no curves and alpha_D falls back to an asymptote, as ``recommendation`` says.
     """
     start = time.perf_counter()
     arch = as_architecture(arch)
@@ -94,9 +114,11 @@ def predict(
         raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
     if n_halves < 1:
         raise DataError(f"n_halves must be >= 1 (the finite-n correction needs a half-sample); got {n_halves}.")
+    measure_stage.check_ridge_noise(ridge, noise)
     dataset = _load(arch, data, n_samples, seed)
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")
+    sizes, features, at = _curve_grids(dataset.n, sizes, features, at)
     solver, n_eigs = choose_eigensolver(dataset.n, eigensolver, n_eigs)
     y = dataset.y
     if solver == "full":
@@ -144,6 +166,11 @@ def predict(
         target_fit = fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target",
                                        extrapolate=False, **spec.totals("target"))
     basis, recommendation = _recommend(kernel_fit, target_fit, y is not None)
+    data_curve = size_curve = None
+    if y is not None and spec.solver == "full":
+        outputs = spec.target.shape[1]
+        data_curve = predict_curve(spec, sizes, kind="D", ridge=ridge, noise=noise * outputs)
+        size_curve = predict_curve(spec, features, kind="P")
 
     alpha_K, alpha_K_ci = kernel_fit.exponent, kernel_fit.ci
     task, task_ci = None, None
@@ -155,6 +182,13 @@ def predict(
     alpha_D, alpha_D_ci = (task, task_ci) if basis == "task-aware" else (alpha_K, alpha_K_ci)
     target_ok = target_fit is not None and target_fit.ok
     alpha_W, alpha_W_ci = _width_exponent(basis, kernel_fit, target_fit)
+    asymptote_basis = basis
+    if data_curve is not None:
+        alpha_D, alpha_D_ci = data_curve.exponent_at(at)
+        basis, recommendation = "learning-curve", _curve_recommendation(data_curve, at, basis, recommendation)
+    elif y is not None:
+        recommendation += (" No learning curve: the top-k spectrum lacks the tail the theory sums over, so alpha_D "
+                           "is an asymptote.")
     width_local, width_local_ci, width_features = _width_local_exponent(spec)
     return Prediction(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed,
@@ -166,6 +200,8 @@ def predict(
         alpha_D=alpha_D, alpha_D_ci=alpha_D_ci, alpha_D_basis=basis,
         alpha_W=alpha_W, alpha_W_ci=alpha_W_ci, recommendation=recommendation,
         alpha_W_local=width_local, alpha_W_local_ci=width_local_ci, width_features=width_features,
+        learning_curve=data_curve, width_curve=size_curve, alpha_D_at=at if data_curve is not None else None,
+        asymptote_basis=asymptote_basis,
         warnings=_depth_warnings(arch),
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
@@ -174,6 +210,28 @@ def predict(
         eigensolver=solver, n_eigs=n_eigs, eigh_device=eigh_device,
         intrinsic_dimension=dimension, spectrum=spec,
     )
+
+
+def _curve_grids(n: int, sizes, features, at) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """The sizes of L(D) and L(P) (defaults: 16 log-spaced from n/64 to 10 n) and the size ``at`` where alpha_D is
+    read (default 10 n, added to the sizes when missing; it must lie within them)."""
+    sizes = check_curve_sizes(sizes if sizes is not None else default_curve_sizes(n), "sizes")
+    features = check_curve_sizes(features if features is not None else sizes, "features")
+    at = 10 * n if at is None else at
+    if not isinstance(at, (int, np.integer)) or not sizes[0] <= at <= sizes[-1]:
+        raise DataError(f"at={at!r} must be an integer size within the learning curve's sizes "
+                        f"{sizes[0]}..{sizes[-1]}; choose one there or widen sizes.")
+    return tuple(sorted({*sizes, int(at)})), features, int(at)
+
+
+def _curve_recommendation(curve, at: int, asymptote_basis: str, asymptote_reason: str) -> str:
+    reliable = curve.reliable_up_to
+    where = (f"within the sample's reliable range (D <= {reliable})" if at <= reliable else
+             f"past the sample's reliable range (D <= {reliable}), where the curve continues the theory's local "
+             f"exponent {curve.continuation_exponent:.3f} over D = {curve.continuation_window[0]}.."
+             f"{curve.continuation_window[1]} as a power law")
+    return (f"alpha_D is the local exponent of the predicted learning curve L(D) at D = {at}, {where}. The "
+            f"asymptotes are listed beside it (their basis: {asymptote_basis}; {asymptote_reason})")
 
 
 def _width_exponent(basis: str, kernel_fit: TailFit, target_fit: TailFit | None

@@ -133,13 +133,15 @@ def _print_table(p) -> None:
                   f"eigenvalue tail, window {p.fit_window[0]}..{p.fit_window[1]}" if p.fit_window else p.status)
     table.add_row("target decay a", _number(p.target_decay), _interval(p.target_decay_ci), "v_i^2 ~ i^-a")
     table.add_row("alpha_D kernel-only", _number(p.alpha_D_kernel_only), _interval(p.alpha_D_kernel_only_ci),
-                  "duality: alpha_D = alpha_K")
+                  "asymptote, duality: alpha_D = alpha_K")
     table.add_row("alpha_D task-aware", _number(p.alpha_D_task_aware), _interval(p.alpha_D_task_aware_ci),
-                  "min(a - 1, 2 b)")
-    table.add_row("[bold]alpha_D[/bold]", _number(p.alpha_D), _interval(p.alpha_D_ci), f"recommended: {p.alpha_D_basis}")
+                  "asymptote, min(a - 1, 2 b), b = 1 + alpha_K")
+    table.add_row("[bold]alpha_D[/bold]", _number(p.alpha_D), _interval(p.alpha_D_ci),
+                  f"recommended: L(D) local exponent at D = {p.alpha_D_at}" if p.alpha_D_at else
+                  f"recommended: {p.alpha_D_basis} asymptote")
     table.add_row("[bold]alpha_W[/bold]", _number(p.alpha_W), _interval(p.alpha_W_ci),
                   f"asymptote, P random features of the {p.kernel.upper()}: "
-                  + ("min(a - 1, b)" if p.alpha_D_basis == "task-aware" else "duality, alpha_K"))
+                  + ("min(a - 1, b)" if p.asymptote_basis == "task-aware" else "duality, alpha_K"))
     if p.width_features is not None:
         table.add_row("alpha_W local", _number(p.alpha_W_local), _interval(p.alpha_W_local_ci),
                       f"E_W(P) over P = {p.width_features[0]}..{p.width_features[1]}, infinite-pool extrapolation")
@@ -149,6 +151,8 @@ def _print_table(p) -> None:
         table.add_row("alpha manifold 4/d", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
                       "a different estimate, not alpha_K")
     console.print(table)
+    if p.learning_curve is not None:
+        _print_curves(p, console)
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
     for warning in p.warnings:
@@ -161,6 +165,36 @@ def _print_table(p) -> None:
                   + (f", intrinsic dimension {p.intrinsic_seconds:.1f} s" if d is not None else "") + ")")
 
 
+def _curves_table(title: str, curves, n: int) -> Table:
+    """One row per size: each curve's loss, band and local exponent; sizes past the reliable range marked."""
+    table = Table(title=title)
+    table.add_column("size", justify="right")
+    for curve in curves:
+        table.add_column(f"L({curve.x_name}) [95%]", justify="right", no_wrap=True)
+        table.add_column("exp", justify="right")
+    for i, size in enumerate(curves[0].sizes):
+        cells = []
+        for curve in curves:
+            low, high = curve.loss_ci[i]
+            mark = "*" if size > curve.reliable_up_to else " "
+            cells += [f"{curve.loss[i]:.4g} [{low:.3g}, {high:.3g}]", f"{curve.local_exponent[i]:.3f}{mark}"]
+        table.add_row(f"{size}" + (" = n" if size == n else ""), *cells)
+    return table
+
+
+def _print_curves(p, console: Console) -> None:
+    curves = [p.learning_curve, p.width_curve]
+    legend = (f"L(D): kernel regression, D training points; L(P): P random features at infinite data; exp: local "
+              f"exponent. * past the reliable range (D > {p.learning_curve.reliable_up_to}, P > "
+              f"{p.width_curve.reliable_up_to}: a power-law continuation).")
+    if p.learning_curve.sizes == p.width_curve.sizes:
+        console.print(_curves_table("predicted test loss", curves, p.n))
+    else:
+        for curve in curves:
+            console.print(_curves_table(f"predicted test loss L({curve.x_name})", [curve], p.n))
+    console.print(legend)
+
+
 @app.command()
 def predict(
     arch: str = typer.Option(..., "--arch", help="architecture spec, e.g. fc:depth=3,act=relu,w_std=1.41,b_std=0.05"),
@@ -170,7 +204,8 @@ def predict(
     seed: int = typer.Option(0, "--seed", help="seed of the sample and of random targets"),
     device: Optional[str] = _DEVICE,
     json_path: Optional[Path] = _JSON,
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the spectrum and the fits"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the spectrum, the fits and the "
+                                        "predicted curves"),
     no_cache: bool = _NO_CACHE,
     no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim",
                                       help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d"),
@@ -179,14 +214,26 @@ def predict(
                                          "(full when the matrix fits in memory)"),
     n_eigs: Optional[int] = typer.Option(None, "--n-eigs", help="eigenpairs for --eigensolver topk "
                                          "(default min(2000, n/2 - 1))"),
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="training-set sizes D of the predicted learning "
+                                        "curve L(D), increasing (default: 16 from n/64 to 10 n)"),
+    features: Optional[str] = typer.Option(None, "--features", help="feature counts P of the predicted width curve "
+                                           "L(P), increasing (default: the sizes)"),
+    at: Optional[int] = typer.Option(None, "--at", help="the size D at which the recommended alpha_D is read from "
+                                     "L(D) (default 10 n; within the sizes)"),
+    ridge: float = _RIDGE,
+    noise: float = _NOISE,
 ) -> None:
-    """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample."""
+    """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample, and the loss curves L(D) and
+    L(P) past it."""
     from .api import predict as api_predict
 
     _check_common(kernel, device, json_path, plot)
+    size_list, feature_list = _int_list(sizes, "--sizes"), _int_list(features, "--features")
     result = _run(lambda progress: api_predict(arch, data, n_samples=n, kernel=kernel, seed=seed, device=device,
                                                use_cache=not no_cache, intrinsic=not no_intrinsic,
-                                               eigensolver=eigensolver, n_eigs=n_eigs, progress=progress))
+                                               eigensolver=eigensolver, n_eigs=n_eigs, sizes=size_list,
+                                               features=feature_list, at=at, ridge=ridge, noise=noise,
+                                               progress=progress))
     if result.from_cache:
         stderr.print("kernel read from the on-disk cache (an identical earlier call computed it)")
     if plot is not None:
@@ -295,6 +342,9 @@ def compare(
     ridge: float = _RIDGE,
     noise: float = _NOISE,
     no_width: bool = typer.Option(False, "--no-width", help="skip the width (random-feature) comparison"),
+    pool: Optional[int] = typer.Option(None, "--pool", help="check the learning curve predicted from the n-point "
+                                       "sample on kernel regression measured on a pool of M points that contains it, "
+                                       "at sizes past n (--sizes), tested on held-out points"),
     finite_width: bool = typer.Option(False, "--finite-width",
                                       help="add the finite-width diagnosis: the width theory on each measured "
                                            "network's realized lower-layer kernel (costs one kernel and eigh per "
@@ -317,6 +367,19 @@ def compare(
     _check_common(kernel, device, json_path, plot)
     size_list, width_list = _int_list(sizes, "--sizes"), _int_list(widths, "--widths")
     trained_list = _int_list(trained_widths, "--trained-widths")
+    if pool is not None:
+        from .pool import compare_pool
+
+        result = _run(lambda progress: compare_pool(arch, data, n_samples=n, pool=pool, kernel=kernel, seed=seed,
+                                                    sizes=size_list, repeats=repeats, ridge=ridge, noise=noise,
+                                                    device=device, use_cache=not no_cache, progress=progress))
+        if plot is not None:
+            from .plots import plot_pool_comparison
+
+            plot_pool_comparison(result, plot)
+            stderr.print(f"plot written to {plot}")
+        _output(result, json_path, _print_pool_comparison)
+        return
     result = _run(lambda progress: api_compare(
         arch, data, n_samples=n, kernel=kernel, seed=seed, sizes=size_list, widths=width_list, repeats=repeats,
         ridge=ridge, noise=noise, width=not no_width, finite_width=finite_width, trained=trained,
@@ -329,6 +392,33 @@ def compare(
         plot_comparison(result, plot)
         stderr.print(f"plot written to {plot}")
     _output(result, json_path, _print_comparison)
+
+
+def _print_pool_comparison(c, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(f"kernelscale compare --pool: {c.arch} on {c.data} (n={c.n} of a pool of {c.pool}, "
+                  f"{c.kernel.upper()})")
+    for what, cells in (
+            ("test loss", lambda r: (f"{r.predicted_loss:.4g} {_interval3(r.predicted_loss_ci)}",
+                                     f"{r.measured_loss:.4g} {_interval3(r.measured_loss_ci)}", r.loss_verdict)),
+            ("local exponent", lambda r: (f"{r.predicted_exponent:.3f} {_interval(r.predicted_exponent_ci)}",
+                                          f"{r.measured_exponent:.3f} {_interval(r.measured_exponent_ci)}",
+                                          r.exponent_verdict))):
+        table = Table(title=f"{what}: predicted from the sample, measured past it")
+        table.add_column("D", justify="right")
+        for column in ("predicted (95%)", "measured (95%)", "verdict"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for row in c.rows:
+            table.add_row(str(row.size), *cells(row))
+        console.print(table)
+    console.print(f"measured: kernel regression on D of the pool's {c.pool - c.test_points} non-test points, tested on "
+                  f"{c.test_points} held-out points the prediction never saw; local exponents between neighbouring "
+                  f"sizes. Predicted: {c.prediction.learning_curve.assumptions}.")
+    console.print(f"predict {c.seconds_predict:.1f} s, measure {c.seconds_measure:.1f} s (pool kernel included)")
+
+
+def _interval3(ci) -> str:
+    return f"[{ci[0]:.3g}, {ci[1]:.3g}]"
 
 
 def _print_allocation(a) -> None:
@@ -439,7 +529,8 @@ def _print_sweep(s) -> None:
         table.add_row(*row)
     console = Console()
     console.print(table)
-    console.print("alpha_D (rec.): the recommended prediction with its interval; d: TwoNN intrinsic dimension, 4/d "
+    console.print("alpha_D (rec.): the recommended prediction with its interval (the predicted learning curve's "
+                  "local exponent at D = 10 n); d: TwoNN intrinsic dimension, 4/d "
                   "the manifold estimate (a different estimate)" + ("; theory: the learning-curve theory over the "
                                                                     "measured D-range" if compared else "") + ".")
     for point in s.points:

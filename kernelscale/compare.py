@@ -5,8 +5,9 @@ alpha_D rows (against the measured kernel-regression curve over its D-range):
   * theory (recommended): the local exponent of the learning-curve theory E_g(D) (kappa, gamma; Canatar et al.) over
     the measured D-range, from the pool's spectrum and target powers, with the held-out pool correction
     (:func:`kernelscale.theory.learning_curve`), extrapolated to an infinite pool with the half-sample pools
-    (:func:`kernelscale.theory.extrapolate_to_infinite_pool`). Measured curves at these sizes are pre-asymptotic,
-    and so is this.
+    (:func:`kernelscale.curves.data_theory_exponent`): the reliable part of predict's learning curve L(D), so one
+    method gives both commands' recommended alpha_D. Measured curves at these sizes are pre-asymptotic, and so is
+    this.
 alpha_W rows (THEORY.md 1b): the width theory E_W(P) (P random features of the NNGP kernel at infinite data) on
 the NNGP spectrum of the pool, scored on the pool's own measure (no held-out correction), against
   * ``linear_rf``: Bahri et al.'s linear random-feature model, Gaussian projections of the kernel's eigenfeatures,
@@ -29,18 +30,17 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
-
 from .api import _load, measure, predict
 from .architectures import Architecture, as_architecture, split_below_last_hidden_layer
-from .kernels import KINDS, compute_kernel
+from .curves import data_theory_exponent
 from .errors import DataError, SpecError
 from .finite_width import finite_width_errors
 from .fit import fit_curve
+from .kernels import KINDS, compute_kernel
 from .measurements import feature_count
 from .results import Comparison, ComparisonRow, Curve
 from .spectrum import Spectrum, spectrum
-from .theory import extrapolate_to_infinite_pool, learning_curve, width_theory_exponent
+from .theory import width_theory_exponent
 
 
 def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
@@ -52,40 +52,6 @@ def verdict(predicted: float | None, predicted_ci, measured: float | None, measu
     else:
         spread = math.hypot(predicted_ci[1] - predicted, measured - measured_ci[0])
     return "agree" if abs(predicted - measured) <= spread else "disagree"
-
-
-def theory_exponent(spec: Spectrum, sizes, *, ridge: float, noise: float, held_out: bool
-                    ) -> tuple[float, tuple[float, float] | None, tuple[float, ...]]:
-    """Local exponent of the theory's E_g over ``sizes``, its interval, and the curve.
-
-    ``held_out=True`` (curves tested on held-out points, which estimate the population's curve): E_g on the pool and
-    on each half-sample pool, each with its own held-out correction, extrapolated to an infinite pool
-    (:func:`kernelscale.theory.extrapolate_to_infinite_pool`); the curve is extrapolated the same way in log E_g,
-    ``E_inf = E_N^2 / geomean_j E_j``, so its local exponent is the estimate. Without usable halves (sizes reach
-    the half pool) the pool's own curve is returned with no interval.
-
-    ``held_out=False`` (curves scored on the pool's own measure): E_g on the pool; the interval is the estimate +-
-    the largest difference from a half-sample's exponent (a larger finite-pool effect: conservative).
-    """
-    full = learning_curve(spec.eigenvalues, spec.target_powers, sizes, ridge=ridge, noise=noise,
-                          pool_size=spec.n if held_out else None)
-    estimate = full.local_exponent()
-    half_n = spec.half_eigenvalues.shape[1]
-    halves = []
-    for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
-        if max(sizes) >= (half_n if held_out else np.count_nonzero(values > spec.noise_floor)):
-            continue
-        halves.append(learning_curve(values, powers, sizes, ridge=ridge, noise=noise,
-                                     pool_size=half_n if held_out else None))
-    if not held_out:
-        spread = max((abs(half.local_exponent() - estimate) for half in halves), default=0.0)
-        return estimate, (estimate - spread, estimate + spread), full.errors
-    if not halves:
-        return estimate, None, full.errors
-    extrapolated = extrapolate_to_infinite_pool(estimate, [half.local_exponent() for half in halves])
-    log_half = np.mean([np.log(half.errors) for half in halves], axis=0)
-    errors = np.exp(2 * np.log(full.errors) - log_half)
-    return extrapolated.estimate, extrapolated.ci, tuple(float(e) for e in errors)
 
 
 def _has_lower_layers(arch: Architecture) -> bool:
@@ -221,8 +187,7 @@ def compare(
 
     start = time.perf_counter()
     data_curve = measurement.curves["data"]
-    d_theory, d_theory_ci, d_errors = theory_exponent(spec, data_curve.x, ridge=ridge, noise=noise * outputs,
-                                                      held_out=True)
+    d_theory, d_theory_ci, d_errors = data_theory_exponent(spec, data_curve.x, ridge=ridge, noise=noise * outputs)
     measured_d, measured_d_ci = data_curve.fit.exponent, data_curve.fit.ci
     rows = [
         ComparisonRow("alpha_D", "theory E_g(D) local, infinite-pool extrapolation (recommended)", d_theory,
@@ -239,8 +204,8 @@ def compare(
     ]
     if trained:
         rows.append(_trained_row("alpha_D", measurement.curves["trained_data"],
-                                 theory_exponent(spec, measurement.curves["trained_data"].x, ridge=0.0, noise=0.0,
-                                                 held_out=True)[:2], "theory E_g(D) local"))
+                                 data_theory_exponent(spec, measurement.curves["trained_data"].x)[:2],
+                                 "theory E_g(D) local"))
     width_fields = dict.fromkeys(("alpha_W_predicted", "alpha_W_predicted_ci", "alpha_W_measured",
                                   "alpha_W_measured_ci", "width_range", "width_theory_features",
                                   "width_theory_errors"))

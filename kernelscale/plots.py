@@ -44,7 +44,9 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     spec = prediction.spectrum
     if spec is None:
         raise ValueError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    curves = [c for c in (prediction.learning_curve, prediction.width_curve) if c is not None]
+    fig, axes = plt.subplots(1, 2 + bool(curves), figsize=(5.5 * (2 + bool(curves)), 4.2))
+    left, right = axes[0], axes[1]
     index = np.arange(1, len(spec.eigenvalues) + 1)
     positive = spec.eigenvalues > 0
     left.loglog(index[positive], spec.eigenvalues[positive], ".", ms=2, label="eigenvalues of K/n")
@@ -73,7 +75,30 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     right.set(xlabel="index i", ylabel="sum over j > i")
     right.set_title(prediction.arch, fontsize=8)
     right.legend(fontsize=8)
+    if curves:
+        _predicted_curves_axes(axes[2], curves, prediction.n)
     _save(fig, path)
+
+
+def _predicted_curves_axes(ax, curves, n: int) -> None:
+    """The predicted L(D) and L(P) with their bands; dashed past the reliable range; the sample size marked."""
+    for color, curve in zip(("C0", "C2"), curves):
+        sizes = np.asarray(curve.sizes, dtype=float)
+        low, high = np.asarray(curve.loss_ci).T
+        label = ("L(D): kernel regression, D points" if curve.x_name == "D" else
+                 "L(P): P random features, infinite data")
+        inside = sizes <= curve.reliable_up_to
+        past = ~inside
+        past[max(0, int(inside.sum()) - 1)] = True  # the dashed continuation starts at the last reliable size
+        loss = np.asarray(curve.loss)
+        ax.fill_between(sizes, low, high, color=color, alpha=0.2)
+        ax.loglog(sizes[inside], loss[inside], "-", color=color, label=label)
+        ax.loglog(sizes[past], loss[past], "--", color=color,
+                  label=f"continued, exponent {curve.continuation_exponent:.3f}")
+    ax.axvline(n, color="grey", ls=":", label=f"sample size n = {n}")
+    ax.set(xlabel="training-set size D, or features P", ylabel="predicted test MSE",
+           title="predicted loss (bands: 95%)")
+    ax.legend(fontsize=7)
 
 
 def _curve_axes(ax, curve, label: str, x=None) -> None:
@@ -135,6 +160,23 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
         ax.set(xlabel="width", ylabel="held-out test MSE", title=f"trained networks, D = {curve.settings['D']}")
         ax.legend(fontsize=8)
     fig.suptitle(f"{comparison.arch} on {comparison.data} (n={comparison.n}, {comparison.kernel.upper()})", fontsize=8)
+    _save(fig, path)
+
+
+def plot_pool_comparison(comparison, path: str | os.PathLike) -> None:
+    """PNG: the learning curve predicted from the sample, with its band, against kernel regression measured on the
+    pool at sizes past the sample (mean +- standard error over repeats), the sample size marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    curve = comparison.prediction.learning_curve
+    _predicted_curves_axes(ax, [curve], comparison.n)
+    measured = comparison.measured
+    losses = np.asarray(measured.losses)
+    ax.errorbar(measured.x, losses.mean(axis=1), yerr=losses.std(axis=1, ddof=1) / np.sqrt(losses.shape[1]), fmt="o",
+                color="k", ms=4, label=f"measured on the pool (M = {comparison.pool})")
+    ax.set(xlabel="training-set size D", title="predicted from the sample against measured past it")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"{comparison.arch} on {comparison.data}", fontsize=7)
     _save(fig, path)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from ._json import JsonResult
+from .curves import PredictedCurve
 from .fit import CurveFit, TailFit
 from .intrinsic import IntrinsicDimension
 from .spectrum import Spectrum
@@ -23,7 +24,9 @@ class Prediction(JsonResult):
       alpha_K, alpha_K_ci: kernel exponent, ``lambda_i ~ i^-(1 + alpha_K)``.
       target_decay, target_decay_ci: ``a`` in ``v_i^2 ~ i^-a`` (None without a target).
       alpha_D_kernel_only (= alpha_K, duality) and alpha_D_task_aware (= min(a - 1, 2 b)), with intervals.
-      alpha_D, alpha_D_ci, alpha_D_basis: the estimate kernelscale recommends ("task-aware" or "kernel-only").
+      alpha_D, alpha_D_ci, alpha_D_basis: the estimate kernelscale recommends: ``"learning-curve"``, the local
+        exponent of ``learning_curve`` at ``alpha_D_at``; without a curve (no target, or the top-k solver) an
+        asymptote, ``"task-aware"`` or ``"kernel-only"``.
       alpha_W, alpha_W_ci: asymptotic width exponent of P random features of this kernel at infinite data
         (THEORY.md 1b): ``min(a - 1, b)`` on the task-aware basis, ``alpha_K`` on the kernel-only one.
       alpha_W_local, alpha_W_local_ci: local exponent of the width theory ``E_W(P)`` on this sample's spectrum over
@@ -42,6 +45,12 @@ class Prediction(JsonResult):
         kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0: ``eigh_seconds`` holds both).
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
         different estimate from alpha_K), or None when not computed.
+      learning_curve: the predicted test loss L(D) of kernel regression with this kernel at the sizes asked for,
+        with bands and local exponents (:class:`kernelscale.curves.PredictedCurve`), or None.
+      width_curve: L(P) of P random features of this kernel at infinite data, the same way, or None.
+      alpha_D_at: the size D at which alpha_D was read from ``learning_curve`` (default 10 n), or None.
+      asymptote_basis: which asymptote applies, ``"task-aware"`` (``min(a - 1, 2b)`` for alpha_D, ``min(a - 1, b)``
+        for alpha_W) or ``"kernel-only"`` (alpha_K for both).
       warnings: what the numbers above do not cover for this architecture (deep finite networks).
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
     """
@@ -85,6 +94,10 @@ class Prediction(JsonResult):
     alpha_W_local_ci: tuple[float, float] | None = None
     width_features: tuple[int, int] | None = None
     warnings: tuple[str, ...] = ()
+    learning_curve: PredictedCurve | None = None
+    width_curve: PredictedCurve | None = None
+    alpha_D_at: int | None = None
+    asymptote_basis: str = ""
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
 

@@ -97,7 +97,9 @@ def test_gp_teacher_target_decays_like_the_kernel():
     assert p.target_fit.ok
     # loose: one GP draw makes the target powers chi-squared around lambda_i
     assert p.target_decay - 1 == pytest.approx(p.alpha_K, abs=0.1)
-    assert p.alpha_D_basis == "task-aware"
+    # the recommendation is the learning curve's local exponent at 10 n; the asymptotes' basis is task-aware
+    assert p.alpha_D_basis == "learning-curve" and p.asymptote_basis == "task-aware"
+    assert p.alpha_D_at == 20000 and p.learning_curve.sizes[-1] == 20000
 
 
 def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exponent():
@@ -108,7 +110,7 @@ def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exp
     from kernelscale.theory import width_exponent
 
     p = predict("fc:depth=1,act=erf", "digits", n_samples=1797, kernel="nngp", seed=0, intrinsic=False)
-    assert p.alpha_D_basis == "task-aware"
+    assert p.asymptote_basis == "task-aware"
     assert p.alpha_W == pytest.approx(width_exponent(p.alpha_K, p.target_decay - 1))
     assert p.alpha_W <= 1 + p.alpha_K and p.alpha_W <= p.target_decay - 1
     assert p.width_features == (16, 449)

@@ -33,7 +33,8 @@ def main() -> None:
     parser.add_argument("--figures", default=str(Path(__file__).parent.parent / "docs"))
     args = parser.parse_args()
     lines = [describe(), "",
-             "| arch | data | n | option | value | alpha_K | target a | alpha_D recommended | d TwoNN / MLE | 4/d | "
+             "| arch | data | n | option | value | alpha_K | target a | alpha_D recommended (L(D) at 10 n) | d TwoNN / MLE | "
+             "4/d | "
              "alpha_D theory (D-range) | alpha_D measured | verdict | sweep total s |",
              "|" + "---|" * 14]
     print("\n".join(lines), flush=True)

@@ -239,7 +239,9 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
         ax.errorbar(x[keep] + shift * step, centre, yerr=[low, high], fmt=marker, ms=5, capsize=3, label=label)
 
     predictions = [point.prediction for point in sweep.points]
-    series([p.alpha_D for p in predictions], [p.alpha_D_ci for p in predictions], "alpha_D predicted (recommended)",
+    at = {p.alpha_D_at for p in predictions}
+    series([p.alpha_D for p in predictions], [p.alpha_D_ci for p in predictions],
+           "alpha_D predicted (recommended" + (f", L(D) at D = {at.pop()})" if len(at) == 1 and None not in at else ")"),
            "o", -1)
     series([p.alpha_K for p in predictions], [p.alpha_K_ci for p in predictions], "alpha_K (kernel-only)", "s", 0)
     dims = [p.intrinsic_dimension for p in predictions]

@@ -1,6 +1,6 @@
 """kernelscale: predict neural scaling exponents from infinite-width kernel spectra, without training."""
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
 from . import _compat as _compat  # neural-tangents on current JAX, float64: before anything touches JAX
 from .allocation import Allocation as Allocation
@@ -67,6 +67,6 @@ from .training import TrainingSettings as TrainingSettings
 from .training import train_network as train_network
 
 try:
-    __version__ = version("kernelscale")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _metadata.version("kernelscale")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"

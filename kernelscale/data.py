@@ -120,18 +120,49 @@ def _find(root: Path, names: list[str], subfolders: list[str], dataset: str) -> 
     raise DataError(f"data {dataset!r}: none of {names} found in {root} (or its subfolders {subfolders}).")
 
 
+# what a CIFAR python batch may hold: dicts, lists, strings and bytes, numpy arrays (the `data` matrix) and scalars
+_CIFAR_GLOBALS = {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+                  for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
+CIFAR_FORMAT = ("a CIFAR python batch (the pickled dict of the 'python version' download, with 'data' of shape "
+                "(N, 3072) and its labels)")
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Reads only the objects a CIFAR python batch holds; any other class or function in the file is refused (a
+    pickle can run code when loaded)."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in _CIFAR_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"it refers to {module}.{name}, which no CIFAR batch holds")
+
+
 def _unpickle(path: Path) -> dict:
+    """A CIFAR python batch as a dict, read with :class:`_CifarUnpickler`, or a DataError naming the file."""
     try:
         with open(path, "rb") as f:
-            return pickle.load(f, encoding="bytes")
-    except Exception as exc:  # corrupt or non-pickle file
-        raise DataError(f"could not read {path} as a CIFAR python pickle: {exc}") from exc
+            batch = _CifarUnpickler(f, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError) as exc:
+        raise DataError(f"{path} is not {CIFAR_FORMAT}: {exc}. Point root= at the extracted cifar-10-batches-py "
+                        "(or cifar-100-python) folder.") from None
+    if not isinstance(batch, dict):
+        raise DataError(f"{path} holds a {type(batch).__name__}, not {CIFAR_FORMAT}.")
+    return batch
+
+
+def _cifar_labels(batch: dict, key: str, path: Path) -> np.ndarray:
+    labels = batch.get(key.encode(), batch.get(key))
+    if labels is None:
+        raise DataError(f"{path} has no {key!r} entry; it is not {CIFAR_FORMAT} (it has "
+                        f"{sorted(k.decode() if isinstance(k, bytes) else str(k) for k in batch)}).")
+    return np.asarray(labels, dtype=np.int64)
 
 
 def _cifar_images(batch: dict, path: Path) -> np.ndarray:
     data = batch.get(b"data", batch.get("data"))
     if data is None:
-        raise DataError(f"{path} has no 'data' entry; is it a CIFAR python batch?")
+        raise DataError(f"{path} has no 'data' entry; it is not {CIFAR_FORMAT}.")
     data = np.asarray(data)
     if data.ndim != 2 or data.shape[1] != 3072:
         raise DataError(f"{path}: 'data' has shape {data.shape}, expected (N, 3072) for 32x32x3 images.")
@@ -158,7 +189,9 @@ def _load_cifar10(o: dict[str, Any]) -> _Raw:
             raise
         batch = _unpickle(path)
         xs.append(_cifar_images(batch, path))
-        ys.append(np.asarray(batch.get(b"labels", batch.get("labels")), dtype=np.int64))
+        ys.append(_cifar_labels(batch, "labels", path))
+        if len(ys[-1]) != len(xs[-1]):
+            raise DataError(f"{path}: {len(xs[-1])} images but {len(ys[-1])} labels.")
     return _Raw(np.concatenate(xs), np.concatenate(ys), classes=10)
 
 
@@ -171,32 +204,36 @@ def _load_cifar100(o: dict[str, Any]) -> _Raw:
     for name in _split_files(o["split"], ["train"], ["test"], "cifar100"):
         path = _find(root, [name], ["cifar-100-python"], "cifar100")
         batch = _unpickle(path)
-        labels = batch.get(key)
-        if labels is None:
-            raise DataError(f"{path} has no {key.decode()!r} entry; is it a CIFAR-100 python batch?")
         xs.append(_cifar_images(batch, path))
-        ys.append(np.asarray(labels, dtype=np.int64))
+        ys.append(_cifar_labels(batch, key.decode(), path))
+        if len(ys[-1]) != len(xs[-1]):
+            raise DataError(f"{path}: {len(xs[-1])} images but {len(ys[-1])} labels.")
     return _Raw(np.concatenate(xs), np.concatenate(ys), classes=20 if o["label"] == "coarse" else 100)
 
 
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (the MNIST format, optionally gzipped): magic 0,0,dtype,ndim; big-endian int32 dims."""
     opener = gzip.open if path.suffix == ".gz" else open
+    expected_format = ("an IDX file (the MNIST format: magic bytes 0, 0, a type code, the number of dimensions, "
+                       "then big-endian int32 sizes and the data; gzipped when the name ends in .gz)")
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except OSError as exc:
-        raise DataError(f"could not read IDX file {path}: {exc}") from exc
+    except (OSError, EOFError) as exc:  # unreadable, or a truncated / not-gzip .gz file
+        raise DataError(f"could not read {path} as {expected_format}: {exc}.") from None
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in dtypes:
-        raise DataError(f"{path} is not an IDX file (bad magic number).")
+        raise DataError(f"{path} is not {expected_format}: its magic number is {raw[:4].hex() or 'missing'}.")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes, {header} needed for {ndim} dimensions).")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(dtypes[raw[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise DataError(f"{path}: header says shape {shape} ({expected} bytes) but the file has {len(raw) - header}.")
+        raise DataError(f"{path}: header says shape {shape} ({expected} bytes) but the file has {len(raw) - header}; "
+                        "it is truncated or not an IDX file.")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
@@ -236,6 +273,11 @@ def _load_npz(o: dict[str, Any]) -> _Raw:
     path = Path(o["path"]).expanduser()
     if not path.is_file():
         raise DataError(f"data 'npz': file {str(path)!r} does not exist.")
+    npz_format = "a .npz archive (a zip of .npy arrays, written by np.savez(path, x=inputs, y=targets))"
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start[:2] != b"PK":  # every zip file starts so; np.load would try other formats (a pickle among them)
+        raise DataError(f"{path} is not {npz_format}: it starts with {start!r} instead of a zip header.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = {"x", "y"} - set(archive.files)
@@ -245,8 +287,12 @@ def _load_npz(o: dict[str, Any]) -> _Raw:
             x, y = np.asarray(archive["x"]), np.asarray(archive["y"])
     except DataError:
         raise
-    except Exception as exc:
-        raise DataError(f"could not read {path} as a .npz archive: {exc}") from exc
+    except ValueError as exc:  # an array stored as Python objects: numpy would need allow_pickle, which is unsafe
+        raise DataError(f"{path}: an array is stored as Python objects ({exc.__class__.__name__}); kernelscale "
+                        "reads numeric arrays only. Save x and y as numeric arrays.") from None
+    except Exception as exc:  # a truncated or corrupt zip, a bad member
+        raise DataError(f"{path} is not a readable {npz_format}: {type(exc).__name__}: {exc}. It may be "
+                        "truncated; write it again.") from None
     if x.ndim < 2 or len(x) != len(y):
         raise DataError(f"{path}: x must have shape (n, ...) and y (n,) or (n, c); got x {x.shape}, y {y.shape}.")
     if not np.issubdtype(x.dtype, np.number) or not np.issubdtype(y.dtype, np.number):

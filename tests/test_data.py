@@ -132,7 +132,7 @@ def test_nan_and_wrong_shapes_are_reported(tmp_path):
     with pytest.raises(DataError, match="lacks array"):
         load_dataset(f"npz:path={path}", n_samples=5)
     (tmp_path / "bad.npz").write_text("not a zip")
-    with pytest.raises(DataError, match="could not read"):
+    with pytest.raises(DataError, match="is not a .npz archive"):
         load_dataset(f"npz:path={tmp_path / 'bad.npz'}", n_samples=5)
 
 
@@ -145,3 +145,73 @@ def test_teacher_manifold_has_real_targets():
     data = load_dataset("teacher:dim=2,embed=16,noise=0.1", n_samples=64, seed=0)
     assert data.x.shape == (64, 16) and data.y.shape == (64, 1)
     assert np.all(np.isfinite(data.y)) and data.y.std() > 0
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (print, ("a pickle ran code",))
+
+
+def _bad_files(tmp_path):
+    """(spec, file to corrupt, its bytes or None to leave, message) for each way a file can be wrong."""
+    import io
+    import zipfile
+
+    npz = tmp_path / "npz"
+    npz.mkdir()
+    good = io.BytesIO()
+    np.savez(good, x=np.ones((6, 2)), y=np.arange(6))
+    objects = io.BytesIO()
+    np.savez(objects, x=np.array([[1, "a"]] * 6, dtype=object), y=np.arange(6))
+    cases = [
+        ("npz", b"not a zip at all", "starts with b'not '"),
+        ("npz", pickle.dumps({"x": np.ones((6, 2)), "y": np.arange(6)}), "instead of a zip header"),
+        ("npz", good.getvalue()[:60], "may be truncated"),
+        ("npz", objects.getvalue(), "stored as Python objects"),
+    ]
+    out = []
+    for i, (kind, payload, message) in enumerate(cases):
+        path = npz / f"bad{i}.npz"
+        path.write_bytes(payload)
+        out.append((f"npz:path={path}", message))
+    with zipfile.ZipFile(npz / "empty.npz", "w"):
+        pass
+    out.append((f"npz:path={npz / 'empty.npz'}", "lacks array"))
+    cifar = tmp_path / "cifar"
+    for name, payload, message in (
+            ("keys", pickle.dumps({b"pixels": np.zeros((2, 3072), np.uint8), b"labels": [0, 1]}), "no 'data' entry"),
+            ("labels", pickle.dumps({b"data": np.zeros((2, 3072), np.uint8)}), "no 'labels' entry"),
+            ("text", b"this is not a pickle", "is not a CIFAR python batch"),
+            ("code", pickle.dumps({b"data": _RunsCode()}), "refers to builtins.print"),
+            ("list", pickle.dumps([1, 2]), "holds a list")):
+        folder = cifar / name / "cifar-10-batches-py"
+        folder.mkdir(parents=True)
+        (folder / "data_batch_1").write_bytes(payload)
+        out.append((f"cifar10:root={cifar / name}", message))
+    idx = tmp_path / "idx"
+    for name, payload, message in (("magic", b"\x00\x01\x08\x01" + (3).to_bytes(4, "big") + b"abc", "magic number"),
+                                   ("short", b"\x00\x00\x08\x03\x00\x00", "truncated IDX header")):
+        folder = idx / name
+        folder.mkdir(parents=True)
+        (folder / "train-images-idx3-ubyte").write_bytes(payload)
+        (folder / "train-labels-idx1-ubyte").write_bytes(payload)
+        out.append((f"mnist:root={folder}", message))
+    folder = idx / "gz"
+    folder.mkdir(parents=True)
+    _write_idx(folder / "train-images-idx3-ubyte.gz", np.zeros((3, 28, 28)), 0x08)
+    truncated = (folder / "train-images-idx3-ubyte.gz").read_bytes()[:20]
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(truncated)
+    out.append((f"mnist:root={folder}", "could not read"))
+    return out
+
+
+def test_files_that_are_not_what_their_spec_says_get_kernelscale_errors(tmp_path, capsys):
+    """Each error names the file and the format expected, never numpy's advice to unpickle; a CIFAR batch that
+    refers to a function is refused before anything in it runs."""
+    for spec, message in _bad_files(tmp_path):
+        with pytest.raises(DataError) as info:
+            load_dataset(spec, n_samples=2)
+        text = str(info.value)
+        assert message in text and "allow_pickle" not in text, (spec, text)
+        assert str(tmp_path) in text, (spec, text)
+    assert "a pickle ran code" not in capsys.readouterr().out

@@ -23,7 +23,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from .errors import DataError
 from ._json import JsonResult
@@ -207,6 +206,8 @@ def _fit_mean(n_grid: np.ndarray, d_grid: np.ndarray, loss: np.ndarray, start: n
               ) -> np.ndarray | None:
     """Least squares in log L over theta = (log E, log A, log B, alpha, beta) from ``start``, or from a few starting
     points when None; the best theta, or None when no start converged."""
+    from scipy import optimize  # 0.5 s to import: only when a loss model is fitted
+
     log_loss = np.log(loss)
 
     def residual(theta):

@@ -208,7 +208,9 @@ def predict(
                                         "predicted curves"),
     no_cache: bool = _NO_CACHE,
     no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim",
-                                      help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d"),
+                                      help="skip the intrinsic-dimension estimates (TwoNN, MLE) and 4/d; they also "
+                                           "set how slowly alpha_K's interval lets it converge, so this changes "
+                                           "alpha_K's interval (and can change its status)"),
     eigensolver: str = typer.Option("auto", "--eigensolver",
                                     help="full, topk (kernel blocks on the fly, top --n-eigs eigenpairs) or auto "
                                          "(full when the matrix fits in memory)"),

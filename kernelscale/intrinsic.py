@@ -1,11 +1,15 @@
 """Intrinsic dimension of a data sample, and the manifold estimate of the exponent, alpha ~ 4/d.
 
-Two estimators from scikit-dimension (``skdim``), both on the preprocessed, flattened sample:
+Two estimators on the preprocessed, flattened sample, written here on one exact k-nearest-neighbour search
+(importing scikit-dimension and numba for two formulas took several seconds; the tests check both against
+scikit-dimension, ``skdim``, to 1e-10):
 
 * TwoNN (Facco, d'Errico, Rodriguez, Laio, Sci. Rep. 7, 12140 (2017)): the ratio mu = r2/r1 of each point's second to
-  first neighbour distance is Pareto with index d; d from the linear fit of -log(1 - F(mu)) on log mu.
-* MLE (Levina & Bickel, NIPS 2004; MacKay & Ghahramani's averaging of the inverse): from the log-ratios of the
-  distances to the k nearest neighbours.
+  first neighbour distance is Pareto with index d. Keep the 90% smallest ratios (the paper's heuristic), with
+  F_i = i/N their empirical distribution; d is the slope, through the origin, of -log(1 - F) on log mu.
+* MLE (Levina & Bickel, NIPS 2004; MacKay & Ghahramani's averaging of the inverse): with R_1 <= ... <= R_k a point's
+  distances to its k nearest neighbours, its estimate is m = (k - 1) / sum_j log(R_k / R_j), and
+  d = 1 / mean(1 / m).
 
 The manifold picture of Bahri et al. / Sharma & Kaplan (arXiv 2004.10802): a model that interpolates a smooth target on
 a d-dimensional manifold reaches alpha ~ 4/d. This is a different estimate from alpha_K (a kernel's spectrum),
@@ -60,17 +64,61 @@ def intrinsic_dimension(x: np.ndarray, *, neighbors: int = MLE_NEIGHBORS) -> Int
     if len(x) < max(MIN_POINTS, 3 * neighbors):
         raise DataError(f"the intrinsic dimension needs at least {max(MIN_POINTS, 3 * neighbors)} distinct points; "
                         f"got {len(x)}.")
-    import skdim  # slow to import (numba); only when asked for
-
-    from sklearn.neighbors import NearestNeighbors
-
-    # one k-nearest-neighbour search for both estimators (TwoNN alone would sort full distance rows, n^2 log n)
-    distances, indices = NearestNeighbors(n_neighbors=neighbors, n_jobs=-1).fit(x).kneighbors()
-    twonn = float(skdim.id.TwoNN(dist=True).fit(distances[:, :2]).dimension_)
-    mle = float(skdim.id.MLE().fit(x, precomputed_knn_arrays=(distances, indices)).dimension_)
+    distances = nearest_neighbor_distances(x, neighbors)
+    twonn = twonn_dimension(distances[:, 0], distances[:, 1])
+    mle = mle_dimension(distances)
     for name, value in (("TwoNN", twonn), ("MLE", mle)):
         if not (np.isfinite(value) and value > 0):
             raise DataError(f"the {name} intrinsic-dimension estimate failed on this sample (got {value}); the "
                             "points may lie on a lattice or have many near-duplicates.")
     return IntrinsicDimension(twonn=twonn, mle=mle, alpha_manifold_twonn=4.0 / twonn, alpha_manifold_mle=4.0 / mle,
                               n=len(x), neighbors=neighbors)
+
+
+NEIGHBOR_BLOCK = 1024  # rows of the distance matrix held at once
+
+
+def nearest_neighbor_distances(x: np.ndarray, k: int) -> np.ndarray:
+    """Euclidean distances from each point of x (n, F) to its k nearest other points, sorted, shape (n, k).
+
+    Candidates come from squared distances ``|a|^2 + |b|^2 - 2 a.b`` in blocks of NEIGHBOR_BLOCK rows; the chosen
+    neighbours' distances are then recomputed as ``|a - b|`` directly (the expansion loses digits for close points).
+    The candidate set keeps 2k + 2 per point, so rounding in the expansion cannot exclude a true neighbour unless
+    distances agree to about 1e-8 of their scale.
+    """
+    n = len(x)
+    if not 1 <= k < n:
+        raise DataError(f"k nearest neighbours needs 1 <= k < n = {n}; got k = {k}.")
+    norms = np.einsum("ij,ij->i", x, x)
+    spare = min(n - 1, 2 * k + 2)
+    # rows per block: the (rows, n) squared distances and the (rows, spare, F) differences stay near 64 MiB
+    block = max(16, min(NEIGHBOR_BLOCK, 2**23 // max(n, spare * x.shape[1])))
+    out = np.empty((n, k))
+    for start in range(0, n, block):
+        rows = slice(start, min(n, start + block))
+        squared = norms[rows, None] + norms[None, :] - 2.0 * (x[rows] @ x.T)
+        squared[np.arange(rows.stop - rows.start), np.arange(rows.start, rows.stop)] = np.inf  # not its own neighbour
+        candidates = np.argpartition(squared, spare - 1, axis=1)[:, :spare]
+        exact = np.sqrt(np.sum((x[rows, None, :] - x[candidates]) ** 2, axis=2))
+        out[rows] = np.sort(exact, axis=1)[:, :k]
+    return out
+
+
+def twonn_dimension(r1: np.ndarray, r2: np.ndarray, *, discard_fraction: float = 0.1) -> float:
+    """TwoNN from the first and second neighbour distances (n,): the slope through the origin of -log(1 - i/N) on
+    log mu_(i) over the ``1 - discard_fraction`` smallest ratios mu = r2 / r1."""
+    mu = np.sort(r2 / r1)
+    keep = int(len(mu) * (1 - discard_fraction))
+    if keep < 2:
+        raise DataError(f"TwoNN needs at least 2 ratios after discarding {discard_fraction:.0%}; got {len(mu)}.")
+    log_mu = np.log(mu[:keep])
+    survival = -np.log(1 - np.arange(1, keep + 1) / len(mu))
+    return float(np.dot(log_mu, survival) / np.dot(log_mu, log_mu))
+
+
+def mle_dimension(distances: np.ndarray) -> float:
+    """Levina-Bickel MLE from sorted neighbour distances (n, k): per point (k - 1) / sum_j log(R_k / R_j), combined
+    as the inverse of the mean inverse (MacKay & Ghahramani)."""
+    k = distances.shape[1]
+    inverse = np.sum(np.log(distances[:, -1:] / distances), axis=1) / (k - 1)
+    return float(1.0 / np.mean(inverse))

@@ -36,8 +36,7 @@ class Prediction(JsonResult):
       kernel_fit, target_fit: the full fits with diagnostics.
       status: "ok", "not_converged", "not_power_law" or "too_few_eigenvalues" (of the alpha_K fit).
       device, seconds, kernel_seconds, eigh_seconds, from_cache: where and how long.
-      intrinsic_seconds: the intrinsic-dimension stage; the first call in a process includes importing
-        scikit-learn and scikit-dimension (several seconds on a small CPU).
+      intrinsic_seconds: the intrinsic-dimension stage (an exact k-nearest-neighbour search and two formulas).
       devices: how many devices computed the kernel's blocks (0 when it was read from the cache).
       eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
         fell back to the host).

@@ -215,3 +215,13 @@ def test_files_that_are_not_what_their_spec_says_get_kernelscale_errors(tmp_path
         assert message in text and "allow_pickle" not in text, (spec, text)
         assert str(tmp_path) in text, (spec, text)
     assert "a pickle ran code" not in capsys.readouterr().out
+
+
+def test_digits_are_scikit_learns_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    from kernelscale.data import _load_digits
+
+    raw, bunch = _load_digits({}), load_digits()
+    np.testing.assert_array_equal(raw.x[..., 0], bunch.images / 16.0)
+    np.testing.assert_array_equal(raw.y, bunch.target)

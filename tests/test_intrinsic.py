@@ -53,3 +53,22 @@ def test_predict_reports_the_manifold_estimate_beside_alpha_K():
     assert 0 < p.intrinsic_seconds < p.seconds and p.to_dict()["intrinsic_seconds"] == p.intrinsic_seconds
     without = ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp", intrinsic=False)
     assert without.intrinsic_dimension is None and without.intrinsic_seconds == 0.0
+
+
+@pytest.mark.parametrize("spec", ["digits", "sphere:dim=5", "teacher:dim=3"])
+def test_estimators_agree_with_scikit_dimension(spec):
+    """The two formulas, written here on a NumPy k-NN search, against scikit-dimension (a test-only dependency) on the
+    same points: equal to 1e-10 relative. The neighbour distances equal scikit-learn's to 1e-11 (its rounding for
+    close points reached 1.5e-12; ours are computed as |a - b|)."""
+    skdim = pytest.importorskip("skdim")
+    from sklearn.neighbors import NearestNeighbors
+
+    from kernelscale.intrinsic import MLE_NEIGHBORS, nearest_neighbor_distances
+
+    x = np.unique(ks.load_dataset(spec, n_samples=800, seed=2).x.reshape(800, -1), axis=0)
+    distances, indices = NearestNeighbors(n_neighbors=MLE_NEIGHBORS).fit(x).kneighbors()
+    np.testing.assert_allclose(nearest_neighbor_distances(x, MLE_NEIGHBORS), distances, rtol=1e-11)
+    ours = intrinsic_dimension(x)
+    assert ours.twonn == pytest.approx(skdim.id.TwoNN(dist=True).fit(distances[:, :2]).dimension_, rel=1e-10)
+    reference = skdim.id.MLE().fit(x, precomputed_knn_arrays=(distances, indices)).dimension_
+    assert ours.mle == pytest.approx(reference, rel=1e-10)

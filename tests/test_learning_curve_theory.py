@@ -1,6 +1,8 @@
 """The learning-curve theory: its two published forms agree, the held-out correction, asymptotic exponents, the
 infinite-pool extrapolation."""
 
+import math
+
 import numpy as np
 import pytest
 from helpers import EXPONENT_ATOL, tol
@@ -120,3 +122,22 @@ def test_pool_extrapolation_is_unbiased_where_the_pool_theory_is(seed):
     result = theory.extrapolate_to_infinite_pool(pool, halves)
     assert abs(result.estimate - population) < 0.035
     assert result.ci[0] <= population <= result.ci[1]
+
+
+@settings(deadline=None, max_examples=200)
+@given(root=st.floats(-30, 30), scale=st.floats(1e-3, 1e3), power=st.integers(1, 7), width=st.floats(0.1, 40),
+       skew=st.floats(0.01, 0.99))
+def test_find_root_agrees_with_scipy_brentq(root, scale, power, width, skew):
+    """Brent's method as written in theory.py against scipy's on monotone functions with roots anywhere in the
+    bracket, flat and steep: the same root to the tolerance both are asked for."""
+    from scipy import optimize
+
+    def f(x):
+        return scale * math.copysign(abs(x - root) ** power, x - root) + 1e-3 * (x - root)
+
+    low, high = root - skew * width, root + (1 - skew) * width
+    ours = theory.find_root(f, low, high, xtol=1e-12, rtol=1e-12)
+    reference = optimize.brentq(f, low, high, xtol=1e-12, rtol=1e-12)
+    assert abs(ours - reference) <= 4e-12 * (1 + abs(root))
+    with pytest.raises(ValueError, match="same sign"):
+        theory.find_root(f, root + 1, root + 2)

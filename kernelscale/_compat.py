@@ -13,27 +13,43 @@ neural-tangents. Everything else in kernelscale imports ``nt`` and ``stax`` from
 
 The suite (``tests/test_compat.py``) checks the analytic kernels against the closed-form arc-cosine kernel and
 against Monte Carlo estimates from finite networks, so a JAX upgrade that breaks this shim fails the tests.
+
+:func:`precise` scopes float64 and the highest matmul precision to kernelscale's own computations (every public
+function that runs JAX is a :func:`precise_function`); importing kernelscale changes no global JAX setting.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 import types
 
 import jax
 
-jax.config.update("jax_enable_x64", True)
-jax.config.update("jax_default_matmul_precision", "highest")
-# The full test suite segfaulted in an XLA worker thread in 4 of 22 runs on a 2-core CPU (jaxlib 0.10.2), each time
-# while the main thread waited for an image kernel's block (cnn-gap). Asynchronous CPU dispatch (JAX >= 0.4.33) runs
-# computations on such worker threads; other projects' CI stopped intermittent CPU segfaults by turning it off
-# (netket/netket#1925). That did not stop this crash: with it off, 1 of 15 later full suites still crashed in a
-# non-Python thread while the main thread executed a freshly compiled image kernel (docs/quickstart.md, "Known
-# problem"). It stays off: the suite ran faster without it (214 to 245 s against 280 to 320 s before). Without it,
-# blocks on several host CPU devices run one after another (they share the same cores anyway). GPU dispatch stays
-# asynchronous.
-if "jax_cpu_enable_async_dispatch" in jax.config.values:
-    jax.config.update("jax_cpu_enable_async_dispatch", False)
+# Precision is scoped, never global: importing kernelscale leaves a user's JAX process as it found it. kernelscale's
+# own JAX work runs inside ``precise()`` (float64, highest matmul precision, restored on exit; JAX's config contexts
+# are thread-local and every kernelscale computation runs in the calling thread). Asynchronous CPU dispatch is left
+# as the user has it: turning it off did not stop the rare XLA CPU crash it was suspected of (docs/quickstart.md,
+# "Known problem"); the test suite turns it off for its own process (tests/conftest.py), where it ran faster.
+
+
+@contextlib.contextmanager
+def precise():
+    """float64 and the highest matmul precision (no TF32 on GPUs) inside, the caller's settings outside."""
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
+def precise_function(function):
+    """Run ``function`` inside :func:`precise`."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with precise():
+            return function(*args, **kwargs)
+
+    return wrapper
+
 
 _MOVED_TO_EXTEND_CORE = ("Jaxpr", "JaxprEqn", "Literal", "Var", "Primitive")
 
@@ -81,4 +97,4 @@ def import_neural_tangents():
 nt = import_neural_tangents()
 stax = nt.stax
 
-__all__ = ["nt", "stax", "import_neural_tangents"]
+__all__ = ["nt", "stax", "import_neural_tangents", "precise", "precise_function"]

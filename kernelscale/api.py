@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._compat import precise_function
 from . import measurements as measure_stage
 from . import training as training_stage
 from .allocation import LossModelFit, fit_loss_model
@@ -52,6 +53,7 @@ def _recommend(kernel_fit: TailFit, target_fit: TailFit | None, has_target: bool
                           "kernel-only duality estimate would mislead; min(a - 1, 2b) follows the target.")
 
 
+@precise_function
 def predict(
     arch: str | Architecture | tuple,
     data: str | Dataset,
@@ -364,6 +366,7 @@ def _powers_of_two_widths(arch: Architecture, x, keep, count: int = 5, first: bo
     return tuple(widths[:count] if first else widths[-count:])
 
 
+@precise_function
 def measure(
     arch: str | Architecture | tuple,
     data: str | Dataset,
@@ -560,6 +563,7 @@ def _rows(losses: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(v) for v in row) for row in losses)
 
 
+@precise_function
 def measure_loss_surface(
     arch: str | Architecture | tuple,
     data: str | Dataset,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 
+from ._compat import precise_function
 from .api import _load, measure, predict
 from .architectures import Architecture, as_architecture, split_below_last_hidden_layer
 from .curves import data_theory_exponent
@@ -127,6 +128,7 @@ def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
                          verdict(estimate, interval, curve.fit.exponent, curve.fit.ci))
 
 
+@precise_function
 def compare(
     arch,
     data,

@@ -348,8 +348,11 @@ def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
     teacher = parse_architecture(f"fc:depth={o['depth']},width={o['width']}")
     import jax
 
-    _, params = teacher.init_fn(jax.random.PRNGKey(int(rng.integers(2**31))), (-1, embed))
-    y = np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
+    from ._compat import precise
+
+    with precise():
+        _, params = teacher.init_fn(jax.random.PRNGKey(int(rng.integers(2**31))), (-1, embed))
+        y = np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
     y = y + o["noise"] * rng.standard_normal(y.shape)
     return _Raw(x, y)
 

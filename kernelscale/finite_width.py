@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._compat import precise_function
 from .architectures import Architecture, split_below_last_hidden_layer
 from .kernels import compute_kernel
 from .measurements import FEATURE_BATCH, feature_count, network_seed
@@ -28,6 +29,7 @@ from .spectrum import eigenvalues_and_powers
 from .theory import width_curve
 
 
+@precise_function
 def lower_layer_outputs(arch: Architecture, x: np.ndarray, *, seed: int) -> np.ndarray:
     """Outputs of the layers below the last hidden layer of the network that
     :func:`kernelscale.measurements.network_features` builds with the same ``seed``: shape (n, ...) (x itself at
@@ -41,6 +43,7 @@ def lower_layer_outputs(arch: Architecture, x: np.ndarray, *, seed: int) -> np.n
                       for start in range(0, len(x), FEATURE_BATCH)])
 
 
+@precise_function
 def finite_width_errors(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, repeats: int = 3,
                         seed: int = 0, device: str | None = None) -> tuple[np.ndarray, tuple[int, ...], float]:
     """``E_W(P)`` on the spectrum of each realized readout kernel K_c, for the networks of the ``width`` regime.

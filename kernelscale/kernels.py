@@ -25,7 +25,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ._compat import nt
+from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically
 from .errors import DataError, KernelError, MemoryPlanError
@@ -214,6 +214,7 @@ def _partial_folder(path: Path, batch_size: int) -> Path:
     return path.with_name(path.stem + f".partial-b{batch_size}")
 
 
+@precise_function
 def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int,
                          share: tuple[int, int], device: str | None = None, devices: int | None = None) -> int:
     """Compute this process's share of the kernel's blocks into the cache's partial folder; returns how many it
@@ -276,8 +277,9 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
     in_flight: deque = deque()
     for i, (rows, cols) in enumerate(blocks):
         target = devices[i % len(devices)]
-        in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
-                                                get=kind)))
+        with precise():  # a generator's body runs in its consumer's context: scope each call
+            in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
+                                                    get=kind)))
         if len(in_flight) >= len(devices):
             rows_done, cols_done, result = in_flight.popleft()
             yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
@@ -286,6 +288,7 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
         yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
 
 
+@precise_function
 def compute_kernel(
     arch: str | Architecture | tuple,
     x: np.ndarray,
@@ -427,6 +430,7 @@ class KernelOperator:
         return dataclasses.replace(self, x=np.ascontiguousarray(self.x[np.asarray(index)]))
 
 
+@precise_function
 def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
                     devices: int | None = None, batch_size: int | None = None) -> KernelOperator:
     """A :class:`KernelOperator` for the ``kind`` kernel of ``arch`` on ``x`` (same checks and device choice as

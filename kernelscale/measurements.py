@@ -30,6 +30,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy import linalg
 
+from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
 from .kernels import available_host_memory
@@ -115,6 +116,7 @@ def _input_shape(x: np.ndarray) -> tuple[int, ...]:
     return (-1, *x.shape[1:])
 
 
+@precise_function
 def feature_count(arch: Architecture, x: np.ndarray, features: str) -> int:
     """Number of features P of :func:`network_features`, computed from shapes only (nothing is evaluated)."""
     if features == "readout":
@@ -145,6 +147,7 @@ def plan_features(n_points: int, n_features: int, what: str) -> None:
                               "points.")
 
 
+@precise_function
 def network_features(arch: Architecture, x: np.ndarray, *, features: str = "readout", seed: int = 0) -> np.ndarray:
     """Random features of one randomly initialised finite network, shape (n, P).
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import linalg
 
+from ._compat import precise_function
 from ._json import JsonResult
 from .api import predict
 from .architectures import as_architecture
@@ -85,6 +86,7 @@ def draw_gp_target(matrix: np.ndarray, *, seed: int) -> np.ndarray:
     return factor @ np.random.default_rng(np.random.SeedSequence([seed, 0x6770, 1])).standard_normal((len(matrix), 1))
 
 
+@precise_function
 def make_pool(arch, data: str, *, pool_size: int, max_size: int | None = None, kernel: str = "ntk", seed: int = 0,
               device: str | None = None, use_cache: bool = True,
               progress: Callable[[str, int, int], None] | None = None) -> Pool:
@@ -247,6 +249,7 @@ def default_pool_sizes(n: int, largest: int) -> tuple[int, ...]:
     return tuple(sorted({int(round(d)) for d in np.geomspace(min(2 * n, largest), largest, 5)}))
 
 
+@precise_function
 def compare_pool(arch, data: str, *, n_samples: int, pool: int, kernel: str = "ntk", seed: int = 0, sizes=None,
                  repeats: int = 5, ridge: float = 0.0, noise: float = 0.0, device: str | None = None,
                  use_cache: bool = True, progress: Callable[[str, int, int], None] | None = None) -> PoolComparison:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
+from ._compat import precise_function
 from .errors import KernelError
 
 # Precision-aware thresholds, relative to the top eigenvalue (as scikit-learn's _check_psd_eigenvalues does):
@@ -254,6 +255,7 @@ def _scaled_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, c
     return (result, None, where) if not vectors else (*result, where)
 
 
+@precise_function
 def _device_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, *, target: np.ndarray | None = None):
     """(values, vectors, where) from ``jax.lax.linalg.eigh`` on the JAX device (cuSOLVER on a GPU), or
     (None, None, reason) to use the host. With ``target`` (n, c) the second item is ``U^T target``, computed on the

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from ._compat import precise_function
 from . import architectures, data as data_module
 from .api import predict
 from .compare import compare
@@ -39,6 +40,7 @@ def resolve_option(parameter: str, arch: str, data: str) -> tuple[str, str]:
     return ("arch" if in_arch else "data"), key
 
 
+@precise_function
 def sweep(
     arch: str,
     data: str,

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
 from .kernels import available_device_memory, select_device
@@ -105,6 +106,7 @@ class Trainer:
     the device's free memory before anything is trained.
     """
 
+    @precise_function
     def __init__(self, arch: Architecture, width: int, x_shape: tuple[int, ...], y_shape: tuple[int, ...],
                  settings: TrainingSettings, device: str | None = None):
         self.arch, self.width, self.settings = arch, width, settings
@@ -162,6 +164,7 @@ class Trainer:
                                   f"{need / 2**30:.2f} GiB on {self.device}, more than the {available / 2**30:.2f} GiB "
                                   "free; use smaller widths, fewer training points or a minibatch size (batch_size).")
 
+    @precise_function
     def train(self, train, val, test, seed: int = 0) -> TrainedNetwork:
         """Train from the initialisation of ``seed``; early stopping on ``val``; score on ``test`` (x, y pairs)."""
         settings = self.settings
@@ -194,6 +197,7 @@ class Trainer:
                               train_loss=best[1], val_loss=best[2], test_loss=best[3], history=tuple(history))
 
 
+@precise_function
 def train_network(arch: Architecture, width: int, train: tuple[np.ndarray, np.ndarray],
                   val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
                   settings: TrainingSettings = TrainingSettings(), seed: int = 0,
@@ -226,6 +230,7 @@ def default_holdout(n: int) -> int:
     return min(500, n // 5)
 
 
+@precise_function
 def trained_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, sizes, *,
                    settings: TrainingSettings = TrainingSettings(), repeats: int = 3, n_test: int | None = None,
                    n_val: int | None = None, seed: int = 0, device: str | None = None,

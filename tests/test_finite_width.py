@@ -11,8 +11,10 @@ import kernelscale as ks
 from kernelscale import measurements, theory
 from kernelscale.architectures import split_below_last_hidden_layer
 from kernelscale.finite_width import finite_width_errors, lower_layer_outputs
+from kernelscale._compat import precise_function
 
 
+@precise_function
 def test_split_reproduces_the_measured_network():
     """Lower layers, then the top's layers with the body's remaining parameters: the same readout features as
     network_features with the same seed."""
@@ -29,6 +31,7 @@ def test_split_reproduces_the_measured_network():
     np.testing.assert_allclose(features[:, :-1], w_std * top_hidden / np.sqrt(32), rtol=1e-12)
 
 
+@precise_function
 def test_realized_kernel_is_the_mean_of_the_readout_gram_over_the_last_layer():
     """Fixed lower layers (width 64), last hidden layer redrawn: the mean Gram matrix of the readout features is
     K_c = w_std^2 T_phi(w_std^2 K_hat + b_std^2) + b_std^2, which differs from the NNGP at this width."""

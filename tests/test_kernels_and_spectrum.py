@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from helpers import tol
 from kernelscale import (KernelError, MemoryPlanError, SpecError, compute_kernel, eigendecompose, from_stax,
                          load_dataset, parse_architecture, plan_memory, spectrum)
-from kernelscale._compat import stax
+from kernelscale._compat import stax, precise_function
 from kernelscale.kernels import select_device
 from kernelscale.spectrum import eigendecompose_where, eigenvalues_and_powers, project_target
 
@@ -36,6 +36,7 @@ def test_every_architecture_gives_a_symmetric_psd_kernel_and_sorted_spectrum(spe
     np.testing.assert_allclose(k.matrix, again.matrix, rtol=1e-7, atol=1e-12)  # arccos near 1: see below
 
 
+@precise_function
 def test_blocked_kernel_equals_direct_neural_tangents_call():
     arch = parse_architecture("fc:depth=3,act=relu")
     x = load_dataset("sphere:dim=4", n_samples=37, seed=1).x
@@ -55,6 +56,7 @@ def test_second_identical_call_reads_the_cache():
     assert not other.from_cache
 
 
+@precise_function
 def test_user_stax_triple_through_the_api():
     triple = stax.serial(stax.Dense(1, W_std=1.5, b_std=0.1), stax.Relu(), stax.Dense(1))
     arch = from_stax(triple, name="two-layer")

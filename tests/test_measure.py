@@ -12,6 +12,7 @@ from kernelscale.cli import _print_measurement
 from kernelscale.data import sample_gp_target
 from kernelscale.fit import fit_curve
 from kernelscale.spectrum import eigendecompose, project_target
+from kernelscale._compat import precise_function
 
 ARCH = "fc:depth=3,act=relu"
 
@@ -24,6 +25,7 @@ def assert_within_sampling_error(predicted, losses, sigmas=4.0, model_rtol=0.05)
 
 
 @pytest.fixture(scope="module")
+@precise_function
 def sphere_gp():
     """Sphere d = 4, n = 1500, labels from a GP with the depth-3 NTK: the theory's own assumptions."""
     arch = ks.parse_architecture(ARCH)
@@ -98,6 +100,7 @@ def test_fit_curve_interval_covers_the_true_exponent_at_its_nominal_rate():
     assert gap.status == "not_positive" and gap.exponent is None
 
 
+@precise_function
 def test_readout_features_average_to_the_nngp():
     arch = ks.parse_architecture("fc:depth=2,act=relu,width=1024")
     x = ks.load_dataset("sphere:dim=5", n_samples=600, seed=0).x[:6]
@@ -108,6 +111,7 @@ def test_readout_features_average_to_the_nngp():
     assert measurements.feature_count(arch, x, "readout") == 1025
 
 
+@precise_function
 def test_jacobian_features_average_to_the_ntk():
     arch = ks.parse_architecture("fc:depth=1,act=relu,width=2048")
     x = ks.load_dataset("sphere:dim=5", n_samples=600, seed=0).x[:6]

@@ -7,6 +7,7 @@ from helpers import EXPONENT_ATOL, tol
 from kernelscale import compute_kernel, fit_tail_exponent, load_dataset, spectrum
 from kernelscale.architectures import parse_architecture
 from kernelscale.fit import richardson_tail
+from kernelscale._compat import precise_function
 from kernelscale.theory import (funk_hecke_eigenvalues, sorted_operator_spectrum, sphere_alpha_K,
                                 sphere_multiplicity, task_aware_exponent, task_aware_interval)
 
@@ -40,6 +41,7 @@ def _relu_profile(dim, kind):
     """The architecture's kernel as a function of x.x' for inputs normalized as kernelscale does (|x|^2 = d)."""
     arch = parse_architecture(ARCH)
 
+    @precise_function
     def profile(t):
         x1 = np.zeros((1, dim)); x1[0, 0] = math.sqrt(dim)
         x2 = np.zeros((len(t), dim)); x2[:, 0] = math.sqrt(dim) * t; x2[:, 1] = math.sqrt(dim) * np.sqrt(1 - t**2)

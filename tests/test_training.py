@@ -14,6 +14,7 @@ from kernelscale.cli import app
 from kernelscale.errors import DataError, MemoryPlanError
 from kernelscale.measurements import solve_kernel_regression
 from kernelscale.training import TrainingSettings, train_network
+from kernelscale._compat import precise_function
 
 FAST = TrainingSettings(steps=500, eval_every=100, learning_rate=1e-2)
 
@@ -30,6 +31,7 @@ def _mse(prediction, target):
     return float(np.mean(np.sum((prediction - target) ** 2, axis=1)))
 
 
+@precise_function
 def test_zero_readout_network_starts_at_zero_and_has_one_output_per_column():
     arch = ks.parse_architecture("fc:depth=2,width=16")
     x = np.ones((3, 5))
@@ -42,6 +44,7 @@ def test_zero_readout_network_starts_at_zero_and_has_one_output_per_column():
     assert np.any(np.asarray(apply_fn(params, x)) != 0.0)
 
 
+@precise_function
 def test_wide_network_trained_by_gradient_descent_approaches_kernel_regression_on_its_readout_features(sphere_task):
     """The lazy limit: with a zero readout and full-batch GD to interpolation, the trained network is min-norm
     regression on its readout features, up to the hidden layers' motion, which shrinks with width (about 1/width:

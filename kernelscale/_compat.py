@@ -14,6 +14,9 @@ neural-tangents. Everything else in kernelscale imports ``nt`` and ``stax`` from
 The suite (``tests/test_compat.py``) checks the analytic kernels against the closed-form arc-cosine kernel and
 against Monte Carlo estimates from finite networks, so a JAX upgrade that breaks this shim fails the tests.
 
+Tested on JAX 0.10.2 (Python 3.11) and JAX 0.12.0.1 (Python 3.12), the two lines ``uv.lock`` resolves; CI runs the
+suite on both (``.ci/run``).
+
 :func:`precise` scopes float64 and the highest matmul precision to kernelscale's own computations (every public
 function that runs JAX is a :func:`precise_function`); importing kernelscale changes no global JAX setting.
 """
@@ -89,7 +92,13 @@ def import_neural_tangents():
     """Import neural-tangents on current JAX without TensorFlow; returns the ``neural_tangents`` module."""
     _provide_moved_jax_names()
     _skip_tensorflow_experimental()
-    import neural_tangents
+    try:
+        import neural_tangents
+    except ModuleNotFoundError as exc:  # a pip install with --no-deps that skipped a dependency
+        raise ImportError(
+            f"kernelscale needs neural-tangents 0.6.5 and its dependency frozendict; {exc.name!r} is missing. With "
+            "pip: pip install -r requirements-pip.txt && pip install --no-deps neural-tangents==0.6.5 (README.md, "
+            "'Installing'); with uv: uv sync.") from exc
 
     return neural_tangents
 

@@ -58,7 +58,7 @@ def predict(
     arch: str | Architecture | tuple,
     data: str | Dataset,
     *,
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     kernel: str = "ntk",
     seed: int = 0,
     device: str | None = None,
@@ -79,9 +79,10 @@ def predict(
 
     Args:
       arch: spec string (``"fc:depth=3,act=relu"``), :class:`Architecture`, or a neural-tangents stax triple.
-      data: data spec string (``"digits"``, ``"sphere:dim=4,target=gp"``...) or a :class:`Dataset`
-        (its own size is used; ``n_samples`` is ignored).
-      n_samples: sample size n; the kernel is (n, n).
+      data: data spec string (``"digits"``, ``"sphere:dim=4,target=gp"``...) or a :class:`Dataset`.
+      n_samples: sample size n; the kernel is (n, n). Default: min(2000, the data's size) for a spec (the output
+        notes when that caps it), all points of a Dataset; fewer than a Dataset holds are drawn with ``seed``, more
+        is an error on every input path.
       kernel: ``"ntk"`` (trained network) or ``"nngp"`` (random features / Bayesian network).
       seed: seed of the sample, of GP targets and of the half-samples.
       device: ``"cpu"``, ``"gpu"`` or None (JAX's default device) for the kernel.
@@ -130,7 +131,7 @@ def predict(
         dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, progress)
         eigh_start = time.perf_counter()
         if progress:
-            progress("eigendecomposition", 0, 1)
+            progress("eigendecomposition", 0, 1 + n_halves)
         if dataset.metadata.get("target") == "gp":  # drawing the labels needs the eigenvectors
             values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device)
             y = sample_gp_target(values, vectors, seed=seed)
@@ -138,11 +139,13 @@ def predict(
             del vectors
         else:
             values, powers, eigh_device = eigenvalues_and_powers(matrix.matrix, y, device=device)
-        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=(values, None),
-                        target_powers=powers, device=device)
-        eigh_seconds = time.perf_counter() - eigh_start
         if progress:
-            progress("eigendecomposition", 1, 1)
+            progress("eigendecomposition", 1, 1 + n_halves)
+        spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=(values, None),
+                        target_powers=powers, device=device,
+                        progress=(lambda done: progress("eigendecomposition", 1 + done, 1 + n_halves))
+                        if progress else None)
+        eigh_seconds = time.perf_counter() - eigh_start
         kernel_seconds, device_name, from_cache, devices = (matrix.seconds, matrix.device, matrix.from_cache,
                                                             matrix.devices)
     else:
@@ -203,7 +206,7 @@ def predict(
         alpha_W=alpha_W, alpha_W_ci=alpha_W_ci, recommendation=recommendation,
         alpha_W_local=width_local, alpha_W_local_ci=width_local_ci, width_features=width_features,
         learning_curve=data_curve, width_curve=size_curve, alpha_D_at=at if data_curve is not None else None,
-        asymptote_basis=asymptote_basis,
+        asymptote_basis=asymptote_basis, notes=tuple(dataset.metadata.get("notes", ())),
         warnings=_depth_warnings(arch),
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,
@@ -290,6 +293,11 @@ def _depth_warnings(arch: Architecture) -> tuple[str, ...]:
             f"{DEEP_READOUT_GAP} (docs/benchmarks.md; compare --finite-width explains a given network).",)
 
 
+def _stage(progress, stage: str):
+    """``progress(stage, done, total)`` as a ``(done, total)`` callback for one stage, or None."""
+    return (lambda done, total: progress(stage, done, total)) if progress else None
+
+
 def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> tuple[IntrinsicDimension | None, float]:
     """The inputs' intrinsic dimension when asked for, and the seconds it took. Predict calls it before any eigh:
     right after one, OpenBLAS's threads keep spinning, and on 2 cores they slowed its k-NN search 2 to 5 times
@@ -299,7 +307,10 @@ def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress) -> tuple[Intr
     if progress:
         progress("intrinsic dimension", 0, 1)
     start = time.perf_counter()
-    return intrinsic_dimension(x), time.perf_counter() - start
+    dimension = intrinsic_dimension(x)
+    if progress:
+        progress("intrinsic dimension", 1, 1)
+    return dimension, time.perf_counter() - start
 
 
 EIGENSOLVERS = ("auto", "full", "topk")
@@ -334,13 +345,24 @@ REGIMES = ("data", "width", "linear_rf", "data_variance", "width_variance", "tra
 TRAINED_WIDTHS = {"cpu": tuple(2**k for k in range(3, 8)), "gpu": tuple(2**k for k in range(3, 11))}
 
 
-def _load(arch: Architecture, data: str | Dataset, n_samples: int, seed: int) -> Dataset:
-    if isinstance(data, Dataset):
-        return data
-    if not isinstance(n_samples, int) or n_samples < MIN_SAMPLES:
+def _load(arch: Architecture, data: str | Dataset, n_samples: int | None, seed: int) -> Dataset:
+    """The sample: ``n_samples`` points of a data spec (default min(2000, its size), noted when capped), or of a
+    :class:`Dataset` (default all of it; fewer are drawn with ``seed``; more is an error)."""
+    if n_samples is not None and (not isinstance(n_samples, (int, np.integer)) or n_samples < MIN_SAMPLES):
         raise DataError(f"n={n_samples!r} is too small: fitting a spectrum with an uncertainty needs "
                         f"n >= {MIN_SAMPLES}.")
-    return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
+    if not isinstance(data, Dataset):
+        return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
+    if n_samples is None or n_samples == data.n:
+        return data
+    if n_samples > data.n:
+        raise DataError(f"n={n_samples} is larger than the dataset {data.name!r}, which has {data.n} points; use "
+                        f"n <= {data.n}.")
+    index = np.sort(np.random.default_rng(np.random.SeedSequence([seed, 0xD5])).choice(data.n, n_samples,
+                                                                                     replace=False))
+    note = f"n = {n_samples}: drawn with seed {seed} from the {data.n} points of the Dataset given."
+    metadata = {**data.metadata, "n": int(n_samples), "notes": [*data.metadata.get("notes", []), note]}
+    return Dataset(x=data.x[index], y=None if data.y is None else data.y[index], name=data.name, metadata=metadata)
 
 
 def _check_repeats(repeats) -> None:
@@ -371,7 +393,7 @@ def measure(
     arch: str | Architecture | tuple,
     data: str | Dataset,
     *,
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     kernel: str = "ntk",
     seed: int = 0,
     regimes: tuple[str, ...] = ("data", "width"),
@@ -449,9 +471,9 @@ def measure(
     if "data" in regimes:
         sizes = measure_stage.check_sizes(sizes or measure_stage.default_sizes(n), n // 2, "sizes")
         if progress:
-            progress("data curve", 0, 1)
+            progress("data curve", 0, len(sizes))
         losses = measure_stage.kernel_regression_losses(matrix(kernel), y, sizes, repeats=repeats, ridge=ridge,
-                                                        noise=noise, seed=seed)
+                                                        noise=noise, seed=seed, progress=_stage(progress, "data curve"))
         curves["data"] = Curve("data", "D", sizes, None, _rows(losses), None, fit_curve(sizes, losses, seed=seed),
                                None, settings)
     if {"width", "data_variance", "width_variance"} & set(regimes) and arch.body is None:
@@ -462,17 +484,18 @@ def measure(
         widths = widths or _powers_of_two_widths(arch, dataset.x, lambda p: 16 <= p <= n // 4)
         widths = measure_stage.check_sizes(widths, 2**16, "widths", lower=1)
         if progress:
-            progress("width curve", 0, 1)
-        losses, counts = measure_stage.width_losses(arch, dataset.x, y, widths, repeats=min(repeats, 3), seed=seed)
+            progress("width curve", 0, len(widths))
+        losses, counts = measure_stage.width_losses(arch, dataset.x, y, widths, repeats=min(repeats, 3), seed=seed,
+                                                    progress=_stage(progress, "width curve"))
         curves["width"] = Curve("width", "width", widths, counts, _rows(losses), None,
                                 fit_curve(widths, losses, seed=seed), None, feature_settings)
     if "linear_rf" in regimes:
         counts = _linear_rf_features(arch, dataset.x, n, widths)
-        if progress:
-            progress("linear random-feature curve", 0, 1)
         values, projections, _ = eigenvalues_and_projections(matrix("nngp"), y, device=device)
+        if progress:
+            progress("linear random-feature curve", 0, len(counts))
         losses = measure_stage.linear_rf_losses(values, projections, counts, repeats=max(repeats, LINEAR_RF_REPEATS),
-                                                seed=seed)
+                                                seed=seed, progress=_stage(progress, "linear random-feature curve"))
         curves["linear_rf"] = Curve("linear_rf", "P", counts, counts, _rows(losses), None,
                                     fit_curve(counts, losses, seed=seed), None,
                                     {"features": "linear random projections of the kernel's eigenfeatures",
@@ -482,9 +505,11 @@ def measure(
         variance_sizes = measure_stage.check_sizes(
             variance_sizes or tuple(8 * count * 2**k for k in range(5)), 64 * n, "variance sizes")
         if progress:
-            progress("data-variance curve", 0, 1)
+            progress("data-variance curve", 0, 1)  # one network per repeat, all sizes: one step
         losses, limits, count = measure_stage.data_variance_losses(arch, dataset.x, y, variance_sizes,
                                                                    width=variance_width, repeats=repeats, seed=seed)
+        if progress:
+            progress("data-variance curve", 1, 1)
         curves["data_variance"] = Curve(
             "data_variance", "D", variance_sizes, (count,) * len(variance_sizes), _rows(losses), tuple(limits),
             fit_curve(variance_sizes, losses, limits, seed=seed), 1.0, {**feature_settings, "width": variance_width})
@@ -497,6 +522,8 @@ def measure(
         losses, limits, counts = measure_stage.width_variance_losses(
             arch, dataset.x, y, matrix("nngp"), variance_widths, size=variance_size, repeats=max(repeats, 8),
             seed=seed)
+        if progress:
+            progress("width-variance curve", 1, 1)
         curves["width_variance"] = Curve(
             "width_variance", "width", variance_widths, counts, _rows(losses), tuple(limits),
             fit_curve(variance_widths, losses, limits, seed=seed), 1.0, {**feature_settings, "D": variance_size})
@@ -505,7 +532,7 @@ def measure(
                                       training or training_stage.TrainingSettings(), min(repeats, 3), seed, device,
                                       progress))
     return Measurement(arch=arch.spec, data=dataset.name, kernel=kernel, n=n, seed=seed, curves=curves,
-                       seconds=time.perf_counter() - start)
+                       seconds=time.perf_counter() - start, notes=tuple(dataset.metadata.get("notes", ())))
 
 
 def _linear_rf_features(arch: Architecture, x: np.ndarray, n: int, widths) -> tuple[int, ...]:
@@ -568,7 +595,7 @@ def measure_loss_surface(
     arch: str | Architecture | tuple,
     data: str | Dataset,
     *,
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     widths=None,
     sizes=None,
     repeats: int = 3,

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# rich_markup_mode=None: the command line's own errors (a missing option, a value that is not a number) print as
+# Click's plain "Error: ..." line, the style kernelscale's errors use too, instead of a box
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Predict neural scaling exponents from infinite-width kernels, without training.")
 stderr = Console(stderr=True)
 
@@ -22,22 +24,28 @@ def main() -> None:
     """kernelscale: alpha_K, alpha_D and alpha_W from NNGP / NTK spectra."""
 
 
+def _fail(option: str, message: str):
+    """A bad option: one ``Error:`` line naming it, exit code 2, before any computation."""
+    stderr.print(f"Error: {option}: {message}", highlight=False)
+    raise typer.Exit(code=2)
+
+
 def _check_writable(path: Optional[Path], option: str) -> None:
     """Fail before any computation if an output file cannot be written."""
     if path is None or str(path) == "-":
         return
     folder = path.expanduser().resolve().parent
     if not folder.is_dir():
-        raise typer.BadParameter(f"folder {folder} does not exist.", param_hint=option)
+        _fail(option, f"folder {folder} does not exist.")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise typer.BadParameter(f"{path} is not writable.", param_hint=option)
+        _fail(option, f"{path} is not writable.")
 
 
 def _check_common(kernel: str, device: Optional[str], json_path: Optional[Path], plot: Optional[Path]) -> None:
     if kernel not in ("ntk", "nngp"):
-        raise typer.BadParameter(f"{kernel!r} is not a kernel; use ntk or nngp.", param_hint="--kernel")
+        _fail("--kernel", f"{kernel!r} is not a kernel; use ntk or nngp.")
     if device not in (None, "cpu", "gpu"):
-        raise typer.BadParameter(f"{device!r} is not a device; use cpu or gpu.", param_hint="--device")
+        _fail("--device", f"{device!r} is not a device; use cpu or gpu.")
     _check_writable(json_path, "--json")
     _check_writable(plot, "--plot")
 
@@ -48,7 +56,7 @@ def _int_list(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
     try:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a comma-separated list of integers.", param_hint=option) from None
+        _fail(option, f"{text!r} is not a comma-separated list of integers.")
 
 
 # Training options shared by `measure` and `compare` (trained networks, kernelscale/training.py).
@@ -78,27 +86,36 @@ def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Opti
     try:
         return TrainingSettings(optimizer=optimizer, learning_rate=learning_rate, steps=steps, batch_size=batch_size)
     except KernelscaleError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
+        stderr.print(f"Error: {exc}", highlight=False)
         raise typer.Exit(code=2) from None
 
 
 def _run(compute):
-    """Run ``compute(progress)`` with a progress bar on stderr; library errors exit with code 2 and a message."""
+    """Run ``compute(progress)`` with progress on stderr (bars in a terminal; otherwise, as in a log or a pipe, one
+    line per finished stage with its elapsed time); library errors exit with code 2 and a message."""
+    import time
+
     from .errors import KernelscaleError
 
+    terminal = stderr.is_terminal
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+                  TimeElapsedColumn(), console=stderr, transient=True, disable=not terminal) as bar:
         tasks: dict[str, int] = {}
+        started: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done)
+                started[stage] = time.perf_counter()
+            bar.update(tasks[stage], completed=done, total=total)
+            if not terminal and done >= total and stage in started:
+                stderr.print(f"{stage}: {done}/{total}, {time.perf_counter() - started.pop(stage):.1f} s",
+                             highlight=False)
 
         try:
             return compute(progress)
         except KernelscaleError as exc:
-            stderr.print(f"[red]error:[/red] {exc}")
+            stderr.print(f"Error: {exc}", highlight=False)
             raise typer.Exit(code=2) from None
 
 
@@ -112,6 +129,11 @@ def _output(result, json_path: Optional[Path], print_table) -> None:
     else:
         write_text_atomically(json_path, result.to_json(indent=2) + "\n")
         stderr.print(f"JSON written to {json_path}")
+
+
+def _verdict(word: str, sigma) -> str:
+    """``agree 0.4σ``: the verdict and the gap in combined sigma (agree means at most 1.96)."""
+    return word if sigma is None else f"{word} {sigma:.1f}σ"
 
 
 def _interval(ci) -> str:
@@ -153,6 +175,8 @@ def _print_table(p) -> None:
     console.print(table)
     if p.learning_curve is not None:
         _print_curves(p, console)
+    for note in p.notes:
+        console.print(f"note: {note}")
     console.print(f"status: {p.status}. {p.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
     for warning in p.warnings:
@@ -199,7 +223,8 @@ def _print_curves(p, console: Console) -> None:
 def predict(
     arch: str = typer.Option(..., "--arch", help="architecture spec, e.g. fc:depth=3,act=relu,w_std=1.41,b_std=0.05"),
     data: str = typer.Option(..., "--data", help="data spec, e.g. digits, mnist5k, sphere:dim=4,target=gp"),
-    n: int = typer.Option(2000, "--n", help="sample size n (the kernel is n x n)"),
+    n: Optional[int] = typer.Option(None, "--n", help="sample size n; the kernel is n x n (default: min(2000, the "
+                                    "data's size))"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
     seed: int = typer.Option(0, "--seed", help="seed of the sample and of random targets"),
     device: Optional[str] = _DEVICE,
@@ -259,6 +284,8 @@ def _print_measurement(m, console: Console | None = None) -> None:
                       curve.fit.status)
     console = console or Console()
     console.print(table)
+    for note in m.notes:
+        console.print(f"note: {note}")
     for curve in m.curves.values():
         if curve.fit.message:
             console.print(f"{curve.regime}: {curve.fit.message}")
@@ -273,13 +300,15 @@ def _print_comparison(c, console: Console | None = None) -> None:
         table.add_column(column, no_wrap=True)
     for row in c.rows:
         table.add_row(f"{row.quantity}: {row.basis}", f"{_number(row.predicted)} {_interval(row.predicted_ci)}",
-                      f"{_number(row.measured)} {_interval(row.measured_ci)}", row.verdict)
+                      f"{_number(row.measured)} {_interval(row.measured_ci)}", _verdict(row.verdict, row.gap_sigma))
     console = console or Console()
     console.print(table)
     console.print(f"D-range {c.d_range[0]}..{c.d_range[1]}" +
                   (f", width range {c.width_range[0]}..{c.width_range[1]}" if c.width_range else ""))
     for warning in c.prediction.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+    for note in c.prediction.notes:
+        console.print(f"note: {note}")
     console.print(f"why: {c.prediction.recommendation}")
     console.print(f"predict {c.seconds_predict:.1f} s, measure {c.seconds_measure:.1f} s "
                   f"(ratio {c.seconds_measure / max(c.seconds_predict, 1e-9):.1f})")
@@ -289,7 +318,7 @@ def _print_comparison(c, console: Console | None = None) -> None:
 def measure(
     arch: str = typer.Option(..., "--arch", help="architecture spec"),
     data: str = typer.Option(..., "--data", help="data spec (needs labels, or target=gp)"),
-    n: int = typer.Option(2000, "--n", help="pool size n"),
+    n: Optional[int] = typer.Option(None, "--n", help="pool size n (default: min(2000, the data's size))"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp (kernel regression of the data regime)"),
     seed: int = typer.Option(0, "--seed"),
     regimes: str = typer.Option("data,width", "--regimes",
@@ -335,7 +364,8 @@ def measure(
 def compare(
     arch: str = typer.Option(..., "--arch", help="architecture spec"),
     data: str = typer.Option(..., "--data", help="data spec (needs labels, or target=gp)"),
-    n: int = typer.Option(2000, "--n", help="sample (pool) size n"),
+    n: Optional[int] = typer.Option(None, "--n", help="sample (pool) size n (default: min(2000, the data's size); "
+                                    "with --pool, 2000)"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
     seed: int = typer.Option(0, "--seed"),
     sizes: Optional[str] = _SIZES,
@@ -372,8 +402,8 @@ def compare(
     if pool is not None:
         from .pool import compare_pool
 
-        result = _run(lambda progress: compare_pool(arch, data, n_samples=n, pool=pool, kernel=kernel, seed=seed,
-                                                    sizes=size_list, repeats=repeats, ridge=ridge, noise=noise,
+        result = _run(lambda progress: compare_pool(arch, data, n_samples=n or 2000, pool=pool, kernel=kernel,
+                                                    seed=seed, sizes=size_list, repeats=repeats, ridge=ridge, noise=noise,
                                                     device=device, use_cache=not no_cache, progress=progress))
         if plot is not None:
             from .plots import plot_pool_comparison
@@ -402,10 +432,11 @@ def _print_pool_comparison(c, console: Console | None = None) -> None:
                   f"{c.kernel.upper()})")
     for what, cells in (
             ("test loss", lambda r: (f"{r.predicted_loss:.4g} {_interval3(r.predicted_loss_ci)}",
-                                     f"{r.measured_loss:.4g} {_interval3(r.measured_loss_ci)}", r.loss_verdict)),
+                                     f"{r.measured_loss:.4g} {_interval3(r.measured_loss_ci)}",
+                                     _verdict(r.loss_verdict, r.loss_gap_sigma))),
             ("local exponent", lambda r: (f"{r.predicted_exponent:.3f} {_interval(r.predicted_exponent_ci)}",
                                           f"{r.measured_exponent:.3f} {_interval(r.measured_exponent_ci)}",
-                                          r.exponent_verdict))):
+                                          _verdict(r.exponent_verdict, r.exponent_gap_sigma)))):
         table = Table(title=f"{what}: predicted from the sample, measured past it")
         table.add_column("D", justify="right")
         for column in ("predicted (95%)", "measured (95%)", "verdict"):
@@ -423,34 +454,49 @@ def _interval3(ci) -> str:
     return f"[{ci[0]:.3g}, {ci[1]:.3g}]"
 
 
-def _print_allocation(a) -> None:
+def _print_allocation(a, e_given: bool = True) -> None:
     console = Console()
     m = a.model
+    fitted = bool(a.ci)
     table = Table(title=f"kernelscale allocate: C = {a.compute:.4g} ({a.cost.describe()})")
-    for column in ("quantity", "value", "95% interval"):
+    for column in ("quantity", "value", "95% interval") if fitted else ("quantity", "value"):
         table.add_column(column)
 
-    def ci(name, source):
-        return f"[{source[name][0]:.4g}, {source[name][1]:.4g}]" if name in source else "-"
+    def row(label, value, name=None, source=None):
+        cells = [label, f"{value:.4g}"]
+        if fitted:
+            cells.append(f"[{source[name][0]:.4g}, {source[name][1]:.4g}]" if source and name in source else "-")
+        table.add_row(*cells)
 
-    for name in ("n_opt", "d_opt", "a", "b"):
-        table.add_row(name, f"{getattr(a, name):.4g}", ci(name, a.ci))
-    table.add_row("loss at optimum", f"{a.loss_opt:.4g}", "-")
-    table.add_row("D_opt / N_opt", f"{a.tokens_per_parameter:.4g}", "-")
+    row("N_opt", a.n_opt, "n_opt", a.ci)
+    row("D_opt", a.d_opt, "d_opt", a.ci)
+    row("a_N (N_opt ~ C^a_N)", a.a, "a", a.ci)
+    row("a_D (D_opt ~ C^a_D)", a.b, "b", a.ci)
+    row("loss at optimum" if e_given else "loss at optimum - E", a.loss_opt)
+    row("D_opt / N_opt", a.tokens_per_parameter)
     for name in ("E", "A", "B", "alpha", "beta"):
-        table.add_row(f"model {name}", f"{getattr(m, name):.4g}", ci(name, a.model_ci))
+        if name == "E" and not e_given:
+            continue
+        row(f"model {name}", getattr(m, name), name, a.model_ci)
     console.print(table)
     if a.fit is not None:
         console.print(f"fitted to {len(a.fit.n_values)} x {len(a.fit.d_values)} measured losses "
                       f"({a.fit.source.get('arch', '')} on {a.fit.source.get('data', '')}); "
                       f"rms log residual {a.fit.rms_log_residual:.3f}")
+    else:
+        console.print("no intervals: the loss model was given, not fitted (--arch and --data fit it to measured "
+                      "losses, with bootstrap intervals).")
+    if not e_given:
+        console.print("E not given: N_opt, D_opt and their exponents do not depend on it; the loss at the optimum is "
+                      "shown without it.")
+    console.print("a_N, a_D: how N_opt and D_opt grow with the budget (the JSON's a and b).")
     console.print(a.explanation)
 
 
 @app.command()
 def allocate(
     compute: float = typer.Option(..., "--compute", help="compute budget C (in the cost model's units)"),
-    E: Optional[float] = typer.Option(None, "--E", help="irreducible loss E"),
+    E: Optional[float] = typer.Option(None, "--E", help="irreducible loss E (only the loss at the optimum needs it)"),
     A: Optional[float] = typer.Option(None, "--A", help="coefficient A of A / N^alpha"),
     B: Optional[float] = typer.Option(None, "--B", help="coefficient B of B / D^beta"),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="model-size exponent alpha"),
@@ -458,7 +504,8 @@ def allocate(
     cost: str = typer.Option("6nd", "--cost", help="cost model: 6nd (C = 6ND), nd, or power:k=K,p=P,q=Q (C = K N^P D^Q)"),
     arch: Optional[str] = typer.Option(None, "--arch", help="fit the model to a measured grid of this architecture"),
     data: Optional[str] = typer.Option(None, "--data", help="data spec of the measured grid"),
-    n: int = typer.Option(2000, "--n", help="sample size of the measured grid"),
+    n: Optional[int] = typer.Option(None, "--n", help="sample size of the measured grid (default: min(2000, the "
+                                    "data's size))"),
     widths: Optional[str] = typer.Option(None, "--widths", help="widths of the grid, comma-separated"),
     sizes: Optional[str] = typer.Option(None, "--sizes", help="data sizes D of the grid, comma-separated"),
     repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
@@ -477,20 +524,20 @@ def allocate(
     given = {"--E": E, "--A": A, "--B": B, "--alpha": alpha, "--beta": beta}
     if arch is not None or data is not None:
         if arch is None or data is None:
-            raise typer.BadParameter("fitting a measured grid needs both --arch and --data.", param_hint="--arch")
+            _fail("--arch", "fitting a measured grid needs both --arch and --data.")
         if any(v is not None for v in given.values()):
-            raise typer.BadParameter("give either the loss model (--E --A --B --alpha --beta) or --arch/--data to "
-                                     "fit it, not both.", param_hint="--arch")
-    elif any(v is None for v in given.values()):
-        missing = ", ".join(k for k, v in given.items() if v is None)
-        raise typer.BadParameter(f"missing {missing}: give all of --E --A --B --alpha --beta, or --arch and --data "
-                                 "to fit them to measured losses.", param_hint="--E")
+            _fail("--arch", "give either the loss model (--E --A --B --alpha --beta) or --arch/--data to "
+                                     "fit it, not both.")
+    elif any(v is None for k, v in given.items() if k != "--E"):
+        missing = ", ".join(k for k, v in given.items() if v is None and k != "--E")
+        _fail("--A", f"missing {missing}: give --A --B --alpha --beta (and --E for the loss at the optimum), or "
+                     "--arch and --data to fit them to measured losses.")
     width_list, size_list = _int_list(widths, "--widths"), _int_list(sizes, "--sizes")
 
     def run(progress):
         cost_model = CostModel.parse(cost)
         if arch is None:
-            model = LossModel(E=E, A=A, B=B, alpha=alpha, beta=beta)
+            model = LossModel(E=0.0 if E is None else E, A=A, B=B, alpha=alpha, beta=beta)
         else:
             model = measure_loss_surface(arch, data, n_samples=n, widths=width_list, sizes=size_list,
                                          repeats=repeats, ridge=ridge, seed=seed, progress=progress)
@@ -502,7 +549,7 @@ def allocate(
 
         plot_allocation(result, plot)
         stderr.print(f"plot written to {plot}")
-    _output(result, json_path, _print_allocation)
+    _output(result, json_path, lambda a: _print_allocation(a, e_given=arch is not None or E is not None))
 
 
 def _with_interval(value, ci) -> str:
@@ -527,7 +574,8 @@ def _print_sweep(s) -> None:
         if compared:
             c = point.comparison
             row += [_with_interval(c.alpha_D_predicted, None),
-                    _with_interval(c.alpha_D_measured, c.alpha_D_measured_ci), c.rows[0].verdict]
+                    _with_interval(c.alpha_D_measured, c.alpha_D_measured_ci),
+                    _verdict(c.rows[0].verdict, c.rows[0].gap_sigma)]
         table.add_row(*row)
     console = Console()
     console.print(table)
@@ -548,7 +596,8 @@ def sweep(
     vary: str = typer.Option(..., "--vary", help="OPTION=V1,V2,...: e.g. classes=10,5,2 or input_noise=0,0.5,1 "
                              "(data), depth=1,2,3,4 or act=relu,erf,gelu (architecture); arch.KEY / data.KEY "
                              "when both specs have KEY"),
-    n: int = typer.Option(2000, "--n", help="sample size n of every variant"),
+    n: Optional[int] = typer.Option(None, "--n", help="sample size n of every variant (default: min(2000, the "
+                                    "data's size))"),
     kernel: str = typer.Option("ntk", "--kernel", help="ntk or nngp"),
     seed: int = typer.Option(0, "--seed"),
     with_compare: bool = typer.Option(False, "--compare", help="also measure alpha_D (kernel regression) per variant"),
@@ -565,7 +614,7 @@ def sweep(
     parameter, eq, raw_values = vary.partition("=")
     values = [v.strip() for v in raw_values.split(",") if v.strip()]
     if not eq or not parameter.strip() or not values:
-        raise typer.BadParameter(f"{vary!r} is not OPTION=V1,V2,... (e.g. classes=10,5,2).", param_hint="--vary")
+        _fail("--vary", f"{vary!r} is not OPTION=V1,V2,... (e.g. classes=10,5,2).")
     result = _run(lambda progress: api_sweep(
         arch, data, parameter=parameter.strip(), values=values, n_samples=n, kernel=kernel, seed=seed,
         with_compare=with_compare, repeats=repeats, device=device, use_cache=not no_cache, progress=progress))

@@ -44,15 +44,36 @@ from .spectrum import Spectrum, spectrum
 from .theory import width_theory_exponent
 
 
-def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
-    """``"agree"`` when ``|p - m| <= sqrt(hp^2 + hm^2)`` with the interval half-widths on the facing sides."""
+Z95 = 1.959963984540054  # a 95% interval's half-width in standard deviations
+
+
+def gap_sigma(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> float | None:
+    """``|p - m| / sigma`` with ``sigma = sqrt(hp^2 + hm^2) / 1.96``, hp and hm the half-widths of the two 95%
+    intervals on the sides that face each other; None when either side is missing (inf for two exact values)."""
     if predicted is None or measured is None or predicted_ci is None or measured_ci is None:
-        return "n/a"
+        return None
     if predicted >= measured:
         spread = math.hypot(predicted - predicted_ci[0], measured_ci[1] - measured)
     else:
         spread = math.hypot(predicted_ci[1] - predicted, measured - measured_ci[0])
-    return "agree" if abs(predicted - measured) <= spread else "disagree"
+    gap = abs(predicted - measured)
+    return gap / (spread / Z95) if spread > 0 else (0.0 if gap == 0 else math.inf)
+
+
+def verdict(predicted: float | None, predicted_ci, measured: float | None, measured_ci) -> str:
+    """``"agree"`` when ``|p - m| <= sqrt(hp^2 + hm^2)`` (the gap is at most 1.96 combined sigma, see
+    :func:`gap_sigma`), ``"disagree"`` otherwise, ``"n/a"`` when either side is missing."""
+    sigma = gap_sigma(predicted, predicted_ci, measured, measured_ci)
+    if sigma is None:
+        return "n/a"
+    return "agree" if sigma <= Z95 * (1 + 1e-12) else "disagree"
+
+
+def make_row(quantity: str, basis: str, predicted, predicted_ci, measured, measured_ci) -> ComparisonRow:
+    """A :class:`ComparisonRow` with its verdict and its gap in combined sigma."""
+    return ComparisonRow(quantity, basis, predicted, predicted_ci, measured, measured_ci,
+                         verdict(predicted, predicted_ci, measured, measured_ci),
+                         gap_sigma(predicted, predicted_ci, measured, measured_ci))
 
 
 def _has_lower_layers(arch: Architecture) -> bool:
@@ -71,7 +92,7 @@ def _readout_row(arch: Architecture, estimate, interval, curve) -> ComparisonRow
                   "layers, not of the NNGP (THEORY.md 1b; --finite-width checks it)" if _has_lower_layers(arch) else
                   "; at depth 1 there are no lower layers: the gap is the non-Gaussian readout features or the "
                   "theory's finite-P error")
-    return ComparisonRow("alpha_W", basis, estimate, interval, curve.fit.exponent, curve.fit.ci, result)
+    return make_row("alpha_W", basis, estimate, interval, curve.fit.exponent, curve.fit.ci)
 
 
 def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, kernel: str, seed: int, device,
@@ -84,9 +105,8 @@ def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, ker
         nngp = compute_kernel(arch, dataset.x, kind="nngp", device=device, use_cache=use_cache).matrix
         nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
     rf_theory, rf_theory_ci, _ = width_theory_exponent(nngp_spec, linear.x)
-    rows = [ComparisonRow("alpha_W", "theory E_W(P) on the NNGP; measured: its linear random features (the "
-                          "theory's own model)", rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci,
-                          verdict(rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci))]
+    rows = [make_row("alpha_W", "theory E_W(P) on the NNGP; measured: its linear random features (the theory's own "
+                     "model)", rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci)]
     w_theory, w_theory_ci, w_errors = width_theory_exponent(nngp_spec, readout.features, readout.x)
     rows.append(_readout_row(arch, w_theory, w_theory_ci, readout))
     fields = {"alpha_W_predicted": w_theory, "alpha_W_predicted_ci": w_theory_ci,
@@ -103,11 +123,10 @@ def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, ker
         curve = Curve("finite_width", "width", readout.x, counts, tuple(tuple(float(e) for e in row) for row in errors),
                       None, fit_curve(readout.x, errors, seed=seed), None,
                       {"theory": "E_W on the realized readout kernel of each measured network"})
-        rows.append(ComparisonRow(
+        rows.append(make_row(
             "alpha_W", f"finite-width check, {seconds:.1f} s (a diagnosis, not a prediction): E_W(P) on each "
             "measured network's realized kernel; measured: readout features", curve.fit.exponent, curve.fit.ci,
-            readout.fit.exponent, readout.fit.ci,
-            verdict(curve.fit.exponent, curve.fit.ci, readout.fit.exponent, readout.fit.ci)))
+            readout.fit.exponent, readout.fit.ci))
         fields.update(finite_width=curve, seconds_finite_width=seconds)
     if trained:
         curve = measurement.curves["trained_width"]
@@ -124,8 +143,7 @@ def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
     note = f"; measured: trained networks ({curve.settings['optimizer']}, {fixed})"
     if curve.fit.status != "ok":
         note += f", curve {curve.fit.status}"
-    return ComparisonRow(quantity, basis + note, estimate, interval, curve.fit.exponent, curve.fit.ci,
-                         verdict(estimate, interval, curve.fit.exponent, curve.fit.ci))
+    return make_row(quantity, basis + note, estimate, interval, curve.fit.exponent, curve.fit.ci)
 
 
 @precise_function
@@ -133,7 +151,7 @@ def compare(
     arch,
     data,
     *,
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     kernel: str = "ntk",
     seed: int = 0,
     sizes=None,
@@ -192,17 +210,12 @@ def compare(
     d_theory, d_theory_ci, d_errors = data_theory_exponent(spec, data_curve.x, ridge=ridge, noise=noise * outputs)
     measured_d, measured_d_ci = data_curve.fit.exponent, data_curve.fit.ci
     rows = [
-        ComparisonRow("alpha_D", "theory E_g(D) local, infinite-pool extrapolation (recommended)", d_theory,
-                      d_theory_ci, measured_d, measured_d_ci,
-                      verdict(d_theory, d_theory_ci, measured_d, measured_d_ci)),
-        ComparisonRow("alpha_D", "task-aware min(a-1, 2b), asymptotic", prediction.alpha_D_task_aware,
-                      prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci,
-                      verdict(prediction.alpha_D_task_aware, prediction.alpha_D_task_aware_ci, measured_d,
-                              measured_d_ci)),
-        ComparisonRow("alpha_D", "kernel-only alpha_K, asymptotic", prediction.alpha_D_kernel_only,
-                      prediction.alpha_D_kernel_only_ci, measured_d, measured_d_ci,
-                      verdict(prediction.alpha_D_kernel_only, prediction.alpha_D_kernel_only_ci, measured_d,
-                              measured_d_ci)),
+        make_row("alpha_D", "theory E_g(D) local, infinite-pool extrapolation (recommended)", d_theory, d_theory_ci,
+                 measured_d, measured_d_ci),
+        make_row("alpha_D", "task-aware min(a-1, 2b), b = 1 + alpha_K, asymptotic", prediction.alpha_D_task_aware,
+                 prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci),
+        make_row("alpha_D", "kernel-only alpha_K, asymptotic", prediction.alpha_D_kernel_only,
+                 prediction.alpha_D_kernel_only_ci, measured_d, measured_d_ci),
     ]
     if trained:
         rows.append(_trained_row("alpha_D", measurement.curves["trained_data"],

@@ -413,26 +413,37 @@ def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
     return np.eye(classes, dtype=np.float64)[labels]
 
 
-def load_dataset(spec: str, *, n_samples: int, seed: int = 0, input_kind: str = "flat") -> Dataset:
+DEFAULT_SAMPLES = 2000  # the sample size when none is given: min(DEFAULT_SAMPLES, the data's size)
+
+
+def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind: str = "flat") -> Dataset:
     """Load ``n_samples`` points of the dataset named by ``spec``, sampled with ``seed`` and preprocessed.
 
     Args:
       spec: data spec, e.g. ``"digits"``, ``"sphere:dim=4,target=gp"``, ``"npz:path=data.npz"``.
-      n_samples: sample size n (at most the dataset's size).
+      n_samples: sample size n (at most the dataset's size), or None for min(DEFAULT_SAMPLES, its size); when that
+        caps the default, ``metadata["notes"]`` says so.
       seed: seed of the sample (and of synthetic data).
       input_kind: ``"flat"`` -> x of shape (n, F); ``"image"`` -> (n, H, W, C) (image data only).
     Returns:
       :class:`Dataset` with x of shape (n, ...) and y of shape (n, outputs) or None (GP target).
     """
     name, options = parse_spec(spec, SCHEMAS, what="data")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+    if n_samples is not None and (not isinstance(n_samples, (int, np.integer)) or n_samples < 2):
         raise DataError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
     rng = np.random.default_rng(seed)
+    notes = []
     if name in _SYNTHETIC_LOADERS:
+        n_samples = DEFAULT_SAMPLES if n_samples is None else n_samples
         raw = _SYNTHETIC_LOADERS[name](options, int(n_samples), rng)
         index = np.arange(n_samples)
     else:
         raw = _FILE_LOADERS[name](options)
+        if n_samples is None:
+            n_samples = min(DEFAULT_SAMPLES, len(raw.x))
+            if n_samples < DEFAULT_SAMPLES:
+                notes.append(f"n = {n_samples}: the data {name!r} has {len(raw.x)} points, fewer than the default "
+                             f"{DEFAULT_SAMPLES}, so all of them are used.")
         if n_samples > len(raw.x):
             raise DataError(f"n={n_samples} is larger than the dataset {name!r}, which has {len(raw.x)} points; "
                             f"use n <= {len(raw.x)}.")
@@ -452,7 +463,7 @@ def load_dataset(spec: str, *, n_samples: int, seed: int = 0, input_kind: str = 
     x = preprocess(x, center=options["center"], normalize=options["normalize"])
     metadata: dict[str, Any] = {"seed": seed, "n": int(n_samples), "input_shape": list(x.shape[1:]),
                                 "center": options["center"], "normalize": options["normalize"],
-                                "target": options.get("target", "labels")}
+                                "target": options.get("target", "labels"), "notes": notes}
     if options["classes"] and raw.classes is None:
         raise DataError(f"data {name!r}: classes={options['classes']} groups class labels, but this data has no "
                         "class labels; drop the classes option.")

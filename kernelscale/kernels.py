@@ -343,6 +343,8 @@ def compute_kernel(
         if progress is not None:
             progress(done, len(blocks))
 
+    if progress is not None:
+        progress(0, len(blocks))
     to_compute = []
     for rows, cols in blocks:
         saved = _block_path(partial, rows, cols) if partial is not None else None

@@ -23,6 +23,7 @@ Losses are test MSE summed over output columns, against the clean target.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -90,7 +91,8 @@ def _mse(prediction: np.ndarray, target: np.ndarray) -> float:
 
 
 def kernel_regression_losses(matrix: np.ndarray, y: np.ndarray, sizes, *, repeats: int = 5, ridge: float = 0.0,
-                             noise: float = 0.0, seed: int = 0) -> np.ndarray:
+                             noise: float = 0.0, seed: int = 0,
+                             progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Held-out test MSE of kernel regression, shape (len(sizes), repeats).
 
     For each size D and repeat r, D training points are drawn without replacement from the pool of n = len(y)
@@ -109,6 +111,8 @@ def kernel_regression_losses(matrix: np.ndarray, y: np.ndarray, sizes, *, repeat
             prediction = solve_kernel_regression(matrix[np.ix_(train, train)], matrix[np.ix_(test, train)],
                                                  y_train, ridge)
             losses[i, r] = _mse(prediction, y[test])
+        if progress:
+            progress(i + 1, len(sizes))
     return losses
 
 
@@ -187,7 +191,8 @@ def least_squares_loss(features: np.ndarray, y: np.ndarray) -> float:
 
 
 def width_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, features: str = "readout",
-                 repeats: int = 3, seed: int = 0) -> tuple[np.ndarray, tuple[int, ...]]:
+                 repeats: int = 3, seed: int = 0, progress: Callable[[int, int], None] | None = None
+                 ) -> tuple[np.ndarray, tuple[int, ...]]:
     """Resolution-limited in width: pool loss of least squares on the P(width) features of ``repeats`` networks.
 
     Returns losses (len(widths), repeats) and the feature counts P per width.
@@ -203,11 +208,13 @@ def width_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, fe
         for r in range(repeats):
             phi = network_features(arch.with_width(width), x, features=features, seed=network_seed(seed, r))
             losses[i, r] = least_squares_loss(phi, y)
+        if progress:
+            progress(i + 1, len(widths))
     return losses, counts
 
 
 def linear_rf_losses(eigenvalues: np.ndarray, projections: np.ndarray, features, *, repeats: int = 5,
-                     seed: int = 0) -> np.ndarray:
+                     seed: int = 0, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Pool loss of least squares on P linear random features of a kernel, shape (len(features), repeats).
 
     The features of the n pool points are ``Phi = U diag(sqrt(n lambda)) G / sqrt(P)`` with U, lambda the
@@ -235,6 +242,8 @@ def linear_rf_losses(eigenvalues: np.ndarray, projections: np.ndarray, features,
             mix = scale * _rng(seed, count, r, 4).standard_normal((n, count))
             coefficients = linalg.lstsq(mix, z, cond=None)[0]
             losses[i, r] = float(np.sum((z - mix @ coefficients) ** 2)) / n
+        if progress:
+            progress(i + 1, len(features))
     return losses
 
 

@@ -22,7 +22,7 @@ from ._compat import precise_function
 from ._json import JsonResult
 from .api import predict
 from .architectures import as_architecture
-from .compare import verdict
+from .compare import gap_sigma, verdict
 from .curves import check_sizes
 from .data import Dataset, load_dataset
 from .errors import DataError, MemoryPlanError
@@ -190,12 +190,6 @@ def measured_intervals(sizes, errors: np.ndarray, *, seed: int = 0, samples: int
                                        zip(slope_low, slope_high, slopes)])
 
 
-def _log_verdict(predicted, predicted_ci, measured, measured_ci) -> str:
-    """:func:`kernelscale.compare.verdict` on log losses (bands are multiplicative)."""
-    return verdict(math.log(predicted), tuple(map(math.log, predicted_ci)), math.log(measured),
-                   tuple(map(math.log, measured_ci)))
-
-
 @dataclasses.dataclass(frozen=True)
 class PoolRow:
     """Predicted against measured at one size D past the sample."""
@@ -211,6 +205,8 @@ class PoolRow:
     measured_exponent: float
     measured_exponent_ci: tuple[float, float]
     exponent_verdict: str
+    loss_gap_sigma: float | None = None
+    exponent_gap_sigma: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,8 +216,8 @@ class PoolComparison(JsonResult):
 
     Attributes:
       arch, data, kernel, n, pool, test_points, seed: what was compared.
-      rows: one :class:`PoolRow` per measured size (loss: verdict on log losses; exponent: the local exponent
-        between neighbouring sizes). Measured intervals bootstrap both the repeats and the test points.
+      rows: one :class:`PoolRow` per measured size (loss: verdict and gap in sigma on log losses; exponent: the
+        local exponent between neighbouring sizes). Measured intervals bootstrap both the repeats and the test points.
       prediction: the sample's :class:`Prediction` (its ``learning_curve`` evaluated at the measured sizes).
       measured: the measured :class:`Curve` (regime ``"pool"``): losses (sizes, repeats) on the test points.
       seconds_predict, seconds_measure: wall time of each side (the pool's kernel counts as measuring).
@@ -300,9 +296,12 @@ def pool_rows(curve, measured: Curve, errors: np.ndarray, *, seed: int = 0) -> t
     for i, size in enumerate(measured.x):
         j = curve.sizes.index(size)
         p_exp, p_exp_ci = predicted_exponents[i]
-        rows.append(PoolRow(size, curve.loss[j], curve.loss_ci[j], losses[i], loss_cis[i],
-                            _log_verdict(curve.loss[j], curve.loss_ci[j], losses[i], loss_cis[i]), p_exp, p_exp_ci,
-                            exponents[i], exponent_cis[i], verdict(p_exp, p_exp_ci, exponents[i], exponent_cis[i])))
+        log_loss = (math.log(curve.loss[j]), tuple(map(math.log, curve.loss_ci[j])), math.log(losses[i]),
+                    tuple(map(math.log, loss_cis[i])))
+        rows.append(PoolRow(size, curve.loss[j], curve.loss_ci[j], losses[i], loss_cis[i], verdict(*log_loss), p_exp,
+                            p_exp_ci, exponents[i], exponent_cis[i],
+                            verdict(p_exp, p_exp_ci, exponents[i], exponent_cis[i]), gap_sigma(*log_loss),
+                            gap_sigma(p_exp, p_exp_ci, exponents[i], exponent_cis[i])))
     return tuple(rows)
 
 

@@ -51,6 +51,8 @@ class Prediction(JsonResult):
       asymptote_basis: which asymptote applies, ``"task-aware"`` (``min(a - 1, 2b)`` for alpha_D, ``min(a - 1, b)``
         for alpha_W) or ``"kernel-only"`` (alpha_K for both).
       warnings: what the numbers above do not cover for this architecture (deep finite networks).
+      notes: how the sample was chosen when it was not as asked (a default n capped by the data's size, a Dataset
+        subsampled).
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
     """
 
@@ -97,6 +99,7 @@ class Prediction(JsonResult):
     width_curve: PredictedCurve | None = None
     alpha_D_at: int | None = None
     asymptote_basis: str = ""
+    notes: tuple[str, ...] = ()
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
 
@@ -138,6 +141,7 @@ class Measurement(JsonResult):
     Attributes:
       arch, data, kernel, n, seed: what was measured; ``curves`` maps regime name to :class:`Curve`.
       seconds: wall time of the whole measurement.
+      notes: how the sample was chosen when it was not as asked (see :class:`Prediction`).
     """
 
     arch: str
@@ -147,6 +151,7 @@ class Measurement(JsonResult):
     seed: int
     curves: dict[str, Curve]
     seconds: float
+    notes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,8 +159,9 @@ class ComparisonRow:
     """Predicted against measured for one exponent.
 
     ``verdict`` is ``"agree"`` when ``|predicted - measured|`` is within the combined uncertainty
-    ``sqrt(p^2 + m^2)`` (p, m: the half-widths of the two intervals on the sides that face each other),
-    ``"disagree"`` otherwise, ``"n/a"`` when either side is missing.
+    ``sqrt(p^2 + m^2)`` (p, m: the half-widths of the two 95% intervals on the sides that face each other),
+    ``"disagree"`` otherwise, ``"n/a"`` when either side is missing. ``gap_sigma`` is the same gap in units of the
+    combined sigma ``sqrt(p^2 + m^2) / 1.96``: "agree" means at most 1.96.
     """
 
     quantity: str
@@ -165,6 +171,7 @@ class ComparisonRow:
     measured: float | None
     measured_ci: tuple[float, float] | None
     verdict: str
+    gap_sigma: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ finite-n bias of the tail sums by Richardson extrapolation; see :func:`kernelsca
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 import functools
 import os
 
@@ -345,6 +346,7 @@ def spectrum(
     decomposition: tuple[np.ndarray, np.ndarray | None] | None = None,
     target_powers: np.ndarray | None = None,
     device: str | None = "cpu",
+    progress: Callable[[int], None] | None = None,
 ) -> Spectrum:
     """Eigenvalues of K/n, target powers, and the same on ``n_halves`` disjoint random halves of the sample.
 
@@ -360,6 +362,7 @@ def spectrum(
       device: where the eigendecompositions run, as in :func:`eigendecompose` (the full one only when
         ``decomposition`` is not given; the halves always). On the host no eigenvectors are formed: the target
         powers come from the tridiagonal form (:func:`_eigh_projections`).
+      progress: called with the number of half-samples done after each one.
     """
     matrix = _check_matrix(matrix, values=False)  # the values: by the first eigh, or already by the caller
     n = matrix.shape[0]
@@ -386,6 +389,8 @@ def spectrum(
         half_values.append(values[::-1])
         if target is not None:
             half_powers.append(np.sum(projections**2, axis=1)[::-1] / half)
+        if progress:
+            progress(h + 1)
     return Spectrum(
         eigenvalues=eigenvalues,
         target_powers=powers,

@@ -47,7 +47,7 @@ def sweep(
     *,
     parameter: str,
     values: Sequence,
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     kernel: str = "ntk",
     seed: int = 0,
     with_compare: bool = False,

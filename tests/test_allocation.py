@@ -170,3 +170,16 @@ def test_loss_surface_of_random_features_on_digits():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["fit"]["source"]["data"].startswith("digits") and data["ci"]
+
+
+def test_cli_allocate_without_E_gives_the_same_optimum_and_says_what_it_left_out():
+    args = ["allocate", "--A", "406.4", "--B", "410.7", "--alpha", "0.34", "--beta", "0.28", "--compute", "5.76e23"]
+    without = runner.invoke(app, [*args, "--json", "-"])
+    with_e = runner.invoke(app, [*args, "--E", "1.69", "--json", "-"])
+    assert without.exit_code == 0 and with_e.exit_code == 0, without.output
+    a, b = (json.loads(r.stdout.strip().splitlines()[-1]) for r in (without, with_e))
+    assert a["n_opt"] == b["n_opt"] and a["d_opt"] == b["d_opt"] and a["a"] == b["a"]
+    assert b["loss_opt"] == pytest.approx(a["loss_opt"] + 1.69)
+    table = runner.invoke(app, args)
+    assert "E not given" in table.output and "no intervals: the loss model was given" in table.output
+    assert "95% interval" not in table.output

@@ -50,3 +50,22 @@ def test_json_round_trip_and_same_seed_same_result():
     b = predict("fc:depth=2", "sphere:dim=3,target=gp", n_samples=600, seed=4, use_cache=False)
     assert Prediction.from_json(a.to_json()) == a
     assert (a.alpha_K, a.alpha_D, a.target_decay) == (b.alpha_K, b.alpha_D, b.target_decay)
+
+
+def test_predict_on_digits_works_with_the_default_n_and_says_it_was_capped():
+    result = runner.invoke(app, ["predict", "--arch", "fc:depth=2", "--data", "digits", "--no-intrinsic-dim",
+                                 "--json", "-"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["n"] == 1797 and "fewer than the default 2000" in data["notes"][0]
+
+
+def test_progress_prints_one_line_per_finished_stage_when_not_a_terminal():
+    result = runner.invoke(app, ["measure", "--arch", "fc:depth=2", "--data", "digits", "--n", "600", "--repeats",
+                                 "2", "--regimes", "data,linear_rf", "--no-cache", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    for stage in ("ntk kernel: 1/1", "data curve: 8/8", "linear random-feature curve: 4/4"):
+        assert stage in result.output, result.output
+    predicted = runner.invoke(app, ["predict", "--arch", "fc:depth=2", "--data", "digits", "--n", "600",
+                                    "--no-cache", "--json", "-"])
+    assert "eigendecomposition: 3/3" in predicted.output and "intrinsic dimension: 1/1" in predicted.output

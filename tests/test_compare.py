@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -74,3 +76,22 @@ def test_measure_cli_errors_exit_2_without_a_partial_file(tmp_path):
     assert result.exit_code == 2 and "must lie in" in result.output and not out.exists()
     result = runner.invoke(app, ["measure", "--arch", "fc:depth=2", "--data", "digits", "--sizes", "10,x"])
     assert result.exit_code == 2 and "comma-separated" in result.output
+
+
+def test_gap_in_sigma_and_the_verdict_apply_one_rule():
+    """The issue's example: 0.549 [0.514, 0.584] against 0.487 [0.434, 0.538] is 1.96 sigma plus a hair, so
+    "disagree", and the printed gap says by how little."""
+    from kernelscale.compare import gap_sigma
+
+    sigma = gap_sigma(0.549, (0.514, 0.584), 0.487, (0.434, 0.538))
+    assert sigma == pytest.approx(0.062 / (np.hypot(0.035, 0.051) / 1.959963984540054))
+    assert 1.96 < sigma < 1.97 and verdict(0.549, (0.514, 0.584), 0.487, (0.434, 0.538)) == "disagree"
+    assert gap_sigma(0.5, (0.45, 0.55), 0.5, (0.4, 0.6)) == 0.0 and gap_sigma(None, None, 0.5, (0.4, 0.6)) is None
+
+
+def test_every_error_has_one_style(tmp_path):
+    for args in (["predict", "--data", "digits"], ["predict", "--arch", "fc", "--data", "digits", "--n", "abc"],
+                 ["predict", "--arch", "fc", "--data", "digits", "--kernel", "rbf"],
+                 ["predict", "--arch", "fc", "--data", "digits", "--n", "5000"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "Error: " in result.output and "╭" not in result.output, result.output

@@ -225,3 +225,21 @@ def test_digits_are_scikit_learns_without_importing_it():
     raw, bunch = _load_digits({}), load_digits()
     np.testing.assert_array_equal(raw.x[..., 0], bunch.images / 16.0)
     np.testing.assert_array_equal(raw.y, bunch.target)
+
+
+def test_default_n_is_capped_by_the_data_with_a_note_and_too_large_an_n_is_an_error_on_every_path():
+    import kernelscale as ks
+
+    data = load_dataset("digits", n_samples=None)
+    assert data.n == 1797 and "fewer than the default 2000" in data.metadata["notes"][0]
+    assert load_dataset("sphere:dim=3", n_samples=None).n == 2000 and not load_dataset("sphere:dim=3",
+                                                                                      n_samples=None).metadata["notes"]
+    x = np.random.default_rng(0).standard_normal((700, 4))
+    arrays = ks.dataset_from_arrays(x, (x[:, 0] > 0).astype(int))
+    for data_given in ("digits", arrays):
+        with pytest.raises(DataError, match="is larger than the dataset"):
+            ks.api._load(ks.parse_architecture("fc:depth=2"), data_given, 5000, 0)
+    drawn = ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, 600, 3)
+    again = ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, 600, 3)
+    assert drawn.n == 600 and np.array_equal(drawn.x, again.x) and "drawn with seed 3" in drawn.metadata["notes"][-1]
+    assert ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, None, 0) is arrays

@@ -206,7 +206,11 @@ def predict(
         alpha_W=alpha_W, alpha_W_ci=alpha_W_ci, recommendation=recommendation,
         alpha_W_local=width_local, alpha_W_local_ci=width_local_ci, width_features=width_features,
         learning_curve=data_curve, width_curve=size_curve, alpha_D_at=at if data_curve is not None else None,
-        asymptote_basis=asymptote_basis, notes=tuple(dataset.metadata.get("notes", ())),
+        asymptote_basis=asymptote_basis,
+        notes=(*dataset.metadata.get("notes", ()), *(() if intrinsic else (
+            "no intrinsic dimension (intrinsic=False, --no-intrinsic-dim): alpha_K's interval allows the slow "
+            "convergence of low-dimensional data only, so it can be narrower and its status ok where the estimate "
+            "would widen it",))),
         warnings=_depth_warnings(arch),
         fit_window=kernel_fit.window, kernel_fit=kernel_fit, target_fit=target_fit,
         status=kernel_fit.status, message=kernel_fit.message,

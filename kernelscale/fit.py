@@ -269,19 +269,23 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
     plausible = [*window_slopes, exponent, slowest]
     low = max(0.0, min(plausible) - resample_spread)  # a tail sum never grows: its exponent is >= 0
     high = max(plausible) + resample_spread
+    clipped = exponent < 0
+    exponent = max(exponent, 0.0)  # the same bound for the estimate, which the drift can push below it
     window_spread = float(max(window_slopes) - min(window_slopes))
     unresolved = (factor - 1) * abs(drift)  # what the slowest plausible convergence adds beyond one drift
     converged = unresolved <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
     status = "ok" if converged else "not_converged"
-    message = (f"{what}: tail exponent {exponent:.3f} over indices {first}..{i_max} (of {n}; "
+    message = (f"{what}: tail exponent {exponent:.3f}{' (clipped at 0: a tail sum never grows)' if clipped else ''} "
+               f"over indices {first}..{i_max} (of {n}; "
                f"{top_window_exponent:.3f} on the window itself{', extrapolated by the drift' if extrapolate else ''}); "
                f"window spread {window_spread:.3f}, resampling {resample_spread:.3f}, drift {drift:+.3f}.")
     if not converged:
+        end = low if slowest < exponent else high
         message += (" The local exponent is still moving at the largest reliable index: the asymptote is not "
-                    "reached at this n, and the interval is widened in the direction of the drift")
+                    f"reached at this n, and the interval is widened in the direction of the drift, to {end:.3f}")
         if manifold_dim is not None and factor > DRIFT_FACTOR:
-            message += (f" (to {slowest:.3f}: on data of intrinsic dimension {manifold_dim:.1f} local exponents "
-                        f"converge like i^(-1/{manifold_dim:.1f}), so the drift may persist)")
+            message += (f" (on data of intrinsic dimension {manifold_dim:.1f} local exponents converge like "
+                        f"i^(-1/{manifold_dim:.1f}), so the drift may persist)")
         message += ". Increase n."
     return TailFit(exponent=float(exponent), ci=(float(low), float(high)), window=(first, i_max),
                    usable=(MIN_INDEX, i_max), status=status, message=message, local_indices=local_indices,

@@ -156,3 +156,33 @@ def test_a_repeat_that_dominates_the_mean_is_flagged():
     gaps[0, 1] *= 300.0
     fit = fit_curve(x, gaps)
     assert fit.status == "outlier" and "x = 72" in fit.message and fit.exponent > 1.5
+
+
+def _quoted(pattern, text):
+    import re
+
+    return [float(v.rstrip(".")) for v in re.findall(pattern, text)]
+
+
+@pytest.mark.parametrize(("arch", "data", "kernel", "intrinsic"), [
+    ("fc:depth=3", "digits:input_noise=1", "ntk", True),      # not converged: the interval widened down to 0
+    ("fc:depth=1,act=erf", "digits", "nngp", False),          # the drift pushes the estimate below 0: clipped
+    ("fc:depth=3", "digits", "ntk", True),
+    ("fc:depth=2", "sphere:dim=3,target=gp", "ntk", True),
+])
+def test_every_number_a_message_quotes_is_the_field_it_explains(arch, data, kernel, intrinsic):
+    import kernelscale as ks
+
+    p = ks.predict(arch, data, n_samples=1000, kernel=kernel, intrinsic=intrinsic)
+    fit = p.kernel_fit
+    assert _quoted(r"tail exponent (-?[\d.]+)", fit.message) == [round(fit.exponent, 3)]
+    assert fit.exponent >= 0 and fit.ci[0] <= fit.exponent <= fit.ci[1]
+    for end in _quoted(r"widened in the direction of the drift, to (-?[\d.]+)", fit.message):
+        assert end in (round(fit.ci[0], 3), round(fit.ci[1], 3)), (end, fit.ci)
+    for a_minus_1, alpha_K in zip(_quoted(r"a - 1 = (-?[\d.]+)", p.recommendation),
+                                  _quoted(r"against alpha_K = (-?[\d.]+)", p.recommendation)):
+        assert (a_minus_1, alpha_K) == (round(p.target_fit.exponent, 3), round(p.alpha_K, 3))
+    for exponent in _quoted(r"local exponent (-?[\d.]+) over D", p.recommendation):
+        assert exponent == round(p.learning_curve.continuation_exponent, 3)
+    if not intrinsic:
+        assert any("no intrinsic dimension" in note for note in p.notes)

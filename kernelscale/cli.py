@@ -131,6 +131,17 @@ def _output(result, json_path: Optional[Path], print_table) -> None:
         stderr.print(f"JSON written to {json_path}")
 
 
+def _title(command: str, arch: str, data: str, extra: str) -> str:
+    """``kernelscale predict: fc:act=relu,depth=3 on digits (n=1797, NTK)``: the options a user set and the ones that
+    matter (depth, activation; not the finite width, which infinite-width kernels ignore), rounded."""
+    from .architectures import SCHEMAS as ARCH_SCHEMAS
+    from .data import SCHEMAS as DATA_SCHEMAS
+    from .specs import display_spec
+
+    return (f"kernelscale {command}: {display_spec(arch, ARCH_SCHEMAS, keep=('depth', 'act'), hide=('width',))} "
+            f"on {display_spec(data, DATA_SCHEMAS)} ({extra})")
+
+
 def _verdict(word: str, sigma) -> str:
     """``agree 0.4σ``: the verdict and the gap in combined sigma (agree means at most 1.96)."""
     return word if sigma is None else f"{word} {sigma:.1f}σ"
@@ -144,35 +155,37 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _print_table(p) -> None:
-    console = Console()
-    table = Table(title=f"kernelscale predict: {p.arch} on {p.data} (n={p.n}, {p.kernel.upper()})")
+def _print_table(p, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=_title("predict", p.arch, p.data, f"n={p.n}, {p.kernel.upper()}"))
     table.add_column("quantity")
     table.add_column("estimate", justify="right")
     table.add_column("interval", justify="right")
     table.add_column("basis")
-    table.add_row("alpha_K (kernel)", _number(p.alpha_K), _interval(p.alpha_K_ci),
-                  f"eigenvalue tail, window {p.fit_window[0]}..{p.fit_window[1]}" if p.fit_window else p.status)
-    table.add_row("target decay a", _number(p.target_decay), _interval(p.target_decay_ci), "v_i^2 ~ i^-a")
+    table.add_row("alpha_K", _number(p.alpha_K), _interval(p.alpha_K_ci),
+                  f"tail, i = {p.fit_window[0]}..{p.fit_window[1]}" if p.fit_window else p.status)
+    table.add_row("a (target decay)", _number(p.target_decay), _interval(p.target_decay_ci), "v_i^2 ~ i^-a")
     table.add_row("alpha_D kernel-only", _number(p.alpha_D_kernel_only), _interval(p.alpha_D_kernel_only_ci),
-                  "asymptote, duality: alpha_D = alpha_K")
+                  "asymptote: alpha_K")
     table.add_row("alpha_D task-aware", _number(p.alpha_D_task_aware), _interval(p.alpha_D_task_aware_ci),
-                  "asymptote, min(a - 1, 2 b), b = 1 + alpha_K")
-    table.add_row("[bold]alpha_D[/bold]", _number(p.alpha_D), _interval(p.alpha_D_ci),
-                  f"recommended: L(D) local exponent at D = {p.alpha_D_at}" if p.alpha_D_at else
-                  f"recommended: {p.alpha_D_basis} asymptote")
+                  "asymptote: min(a-1, 2b)")
+    table.add_row("[bold]alpha_D[/bold] (rec.)", _number(p.alpha_D), _interval(p.alpha_D_ci),
+                  f"L(D) at D = {p.alpha_D_at}" if p.alpha_D_at else f"{p.alpha_D_basis} asymptote")
     table.add_row("[bold]alpha_W[/bold]", _number(p.alpha_W), _interval(p.alpha_W_ci),
-                  f"asymptote, P random features of the {p.kernel.upper()}: "
-                  + ("min(a - 1, b)" if p.asymptote_basis == "task-aware" else "duality, alpha_K"))
+                  "asymptote: " + ("min(a-1, b)" if p.asymptote_basis == "task-aware" else "alpha_K"))
     if p.width_features is not None:
         table.add_row("alpha_W local", _number(p.alpha_W_local), _interval(p.alpha_W_local_ci),
-                      f"E_W(P) over P = {p.width_features[0]}..{p.width_features[1]}, infinite-pool extrapolation")
+                      f"E_W, P = {p.width_features[0]}..{p.width_features[1]}")
     d = p.intrinsic_dimension
     if d is not None:
-        table.add_row("intrinsic dimension d", f"{d.twonn:.2f} / {d.mle:.2f}", "-", "TwoNN / MLE (k=%d)" % d.neighbors)
-        table.add_row("alpha manifold 4/d", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
-                      "a different estimate, not alpha_K")
+        table.add_row("d (intrinsic)", f"{d.twonn:.2f} / {d.mle:.2f}", "-", f"TwoNN / MLE, k = {d.neighbors}")
+        table.add_row("4/d (manifold)", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
+                      "not alpha_K")
     console.print(table)
+    console.print(f"alpha_K: lambda_i ~ i^-(1 + alpha_K), b = 1 + alpha_K; asymptotes: the exponents as D or P grow "
+                  f"without bound; alpha_W: P random features of the {p.kernel.upper()} at infinite data; local: "
+                  "the width theory's slope, extrapolated to an infinite pool; 4/d: the manifold estimate, a "
+                  "different estimate.")
     if p.learning_curve is not None:
         _print_curves(p, console)
     for note in p.notes:
@@ -184,7 +197,8 @@ def _print_table(p) -> None:
     if p.eigensolver == "topk":
         console.print(f"top-k eigensolver: {p.n_eigs} eigenpairs from kernel blocks computed on the fly; the fit "
                       f"uses indices up to {p.n_eigs // 2}.")
-    console.print(f"device {p.device}{' (kernel from cache)' if p.from_cache else f' x {p.devices}'}; {p.seconds:.1f} s "
+    where = f"kernel from the cache (computed on {p.device})" if p.from_cache else f"kernel on {p.device} x {p.devices}"
+    console.print(f"{where}; {p.seconds:.1f} s "
                   f"(kernel {p.kernel_seconds:.1f} s, eigendecomposition {p.eigh_seconds:.1f} s"
                   + (f", intrinsic dimension {p.intrinsic_seconds:.1f} s" if d is not None else "") + ")")
 
@@ -262,7 +276,7 @@ def predict(
                                                features=feature_list, at=at, ridge=ridge, noise=noise,
                                                progress=progress))
     if result.from_cache:
-        stderr.print("kernel read from the on-disk cache (an identical earlier call computed it)")
+        stderr.print(f"kernel read from the on-disk cache (an identical earlier call computed it on {result.device})")
     if plot is not None:
         from .plots import plot_spectrum
 
@@ -272,7 +286,7 @@ def predict(
 
 
 def _print_measurement(m, console: Console | None = None) -> None:
-    table = Table(title=f"kernelscale measure: {m.arch} on {m.data} (n={m.n}, {m.kernel.upper()})")
+    table = Table(title=_title("measure", m.arch, m.data, f"n={m.n}, {m.kernel.upper()}"))
     # numbers never wrap; names and statuses wrap into what is left (80 columns suffice)
     table.add_column("regime", ratio=1, min_width=8)
     for column in ("range", "exponent (95%)", "expected"):
@@ -292,17 +306,38 @@ def _print_measurement(m, console: Console | None = None) -> None:
     console.print(f"{m.seconds:.1f} s")
 
 
+ROW_LEGEND = {
+    "alpha_D theory (rec.)": "the learning-curve theory's local exponent over the D-range, extrapolated to an "
+                             "infinite pool (recommended; predict's L(D) in the sample's range)",
+    "alpha_D task-aware": "the asymptote min(a - 1, 2b), b = 1 + alpha_K",
+    "alpha_D kernel-only": "the asymptote alpha_K (duality)",
+    "alpha_W linear RF": "the width theory E_W(P) on the NNGP against its own model, linear random features",
+    "alpha_W readout": "E_W(P) against the readout features of finite networks",
+    "alpha_W finite-width": "E_W(P) on each measured network's realized kernel (a diagnosis, not a prediction)",
+    "alpha_D trained": "the theory against networks trained with optax, against D",
+    "alpha_W trained": "E_W(P) against networks trained with optax, against width",
+}
+
+
 def _print_comparison(c, console: Console | None = None) -> None:
-    table = Table(title=f"kernelscale compare: {c.arch} on {c.data} (n={c.n}, {c.kernel.upper()})", show_lines=True)
-    # the numbers never wrap; the estimate's description wraps into whatever width is left (80 columns suffice)
-    table.add_column("estimate", ratio=1, min_width=16)
+    table = Table(title=_title("compare", c.arch, c.data, f"n={c.n}, {c.kernel.upper()}"))
+    # numbers and verdicts never wrap; the short labels take what is left of 80 columns, the legend explains them
+    table.add_column("estimate", ratio=1, min_width=10)
     for column in ("predicted", "measured (95%)", "verdict"):
         table.add_column(column, no_wrap=True)
     for row in c.rows:
-        table.add_row(f"{row.quantity}: {row.basis}", f"{_number(row.predicted)} {_interval(row.predicted_ci)}",
-                      f"{_number(row.measured)} {_interval(row.measured_ci)}", _verdict(row.verdict, row.gap_sigma))
+        table.add_row(row.label or f"{row.quantity}: {row.basis}", f"{_number(row.predicted)} "
+                      f"{_interval(row.predicted_ci)}", f"{_number(row.measured)} {_interval(row.measured_ci)}",
+                      _verdict(row.verdict, row.gap_sigma))
     console = console or Console()
     console.print(table)
+    for row in c.rows:
+        if row.label in ROW_LEGEND:
+            extra = row.basis.split("; ", 2)[2] if row.label == "alpha_W readout" and row.basis.count("; ") >= 2 \
+                else ""
+            console.print(f"{row.label}: {ROW_LEGEND[row.label]}" + (f"; {extra}" if extra else "") + ".")
+    console.print("verdict: agree when |predicted - measured| <= sqrt(hp^2 + hm^2) (the facing 95% half-widths), "
+                  "i.e. within 1.96 combined sigma; the gap is printed in sigma.")
     console.print(f"D-range {c.d_range[0]}..{c.d_range[1]}" +
                   (f", width range {c.width_range[0]}..{c.width_range[1]}" if c.width_range else ""))
     for warning in c.prediction.warnings:
@@ -428,8 +463,7 @@ def compare(
 
 def _print_pool_comparison(c, console: Console | None = None) -> None:
     console = console or Console()
-    console.print(f"kernelscale compare --pool: {c.arch} on {c.data} (n={c.n} of a pool of {c.pool}, "
-                  f"{c.kernel.upper()})")
+    console.print(_title("compare --pool", c.arch, c.data, f"n={c.n} of a pool of {c.pool}, {c.kernel.upper()}"))
     for what, cells in (
             ("test loss", lambda r: (f"{r.predicted_loss:.4g} {_interval3(r.predicted_loss_ci)}",
                                      f"{r.measured_loss:.4g} {_interval3(r.measured_loss_ci)}",
@@ -454,8 +488,8 @@ def _interval3(ci) -> str:
     return f"[{ci[0]:.3g}, {ci[1]:.3g}]"
 
 
-def _print_allocation(a, e_given: bool = True) -> None:
-    console = Console()
+def _print_allocation(a, e_given: bool = True, console: Console | None = None) -> None:
+    console = console or Console()
     m = a.model
     fitted = bool(a.ci)
     table = Table(title=f"kernelscale allocate: C = {a.compute:.4g} ({a.cost.describe()})")
@@ -558,31 +592,35 @@ def _with_interval(value, ci) -> str:
     return f"{value:.2f}" + ("" if ci is None else f" [{ci[0]:.2f},{ci[1]:.2f}]")
 
 
-def _print_sweep(s) -> None:
+def _print_sweep(s, console: Console | None = None) -> None:
+    """Two tables that fit 80 columns: the predictions per value, and (with --compare) the theory against the
+    measured exponent over the measured D-range, each verdict beside the two numbers it judges."""
+    console = console or Console()
     table = Table(title=f"kernelscale sweep: {s.applies_to} option {s.parameter} (n={s.n}, {s.kernel.upper()})")
-    columns = [s.parameter, "alpha_K", "a", "alpha_D (rec.)", "d", "4/d"]
-    compared = any(point.comparison is not None for point in s.points)
-    if compared:
-        columns += ["theory", "measured", "verdict"]
-    for column in columns:
-        table.add_column(column, no_wrap=True)
+    for column in (s.parameter, "alpha_K", "a", "alpha_D rec. (95%)", "d", "4/d"):
+        table.add_column(column, no_wrap=True, justify="right" if column != s.parameter else "left")
     for point in s.points:
         p, d = point.prediction, point.prediction.intrinsic_dimension
-        row = [point.value, _with_interval(p.alpha_K, None), _with_interval(p.target_decay, None),
-               _with_interval(p.alpha_D, p.alpha_D_ci), "-" if d is None else f"{d.twonn:.1f}",
-               "-" if d is None else f"{d.alpha_manifold_twonn:.2f}"]
-        if compared:
-            c = point.comparison
-            row += [_with_interval(c.alpha_D_predicted, None),
-                    _with_interval(c.alpha_D_measured, c.alpha_D_measured_ci),
-                    _verdict(c.rows[0].verdict, c.rows[0].gap_sigma)]
-        table.add_row(*row)
-    console = Console()
+        table.add_row(point.value, _with_interval(p.alpha_K, None), _with_interval(p.target_decay, None),
+                      _with_interval(p.alpha_D, p.alpha_D_ci), "-" if d is None else f"{d.twonn:.1f}",
+                      "-" if d is None else f"{d.alpha_manifold_twonn:.2f}")
     console.print(table)
-    console.print("alpha_D (rec.): the recommended prediction with its interval (the predicted learning curve's "
-                  "local exponent at D = 10 n); d: TwoNN intrinsic dimension, 4/d "
-                  "the manifold estimate (a different estimate)" + ("; theory: the learning-curve theory over the "
-                                                                    "measured D-range" if compared else "") + ".")
+    at = s.points[0].prediction.alpha_D_at
+    console.print("alpha_D rec.: the recommended prediction, the predicted learning curve's local exponent at "
+                  + (f"D = {at}" if at else "its size") + "; a: target decay; d: TwoNN intrinsic dimension, 4/d the "
+                  "manifold estimate (a different estimate).")
+    if any(point.comparison is not None for point in s.points):
+        checked = Table(title="the theory against kernel regression over the measured D-range")
+        for column in (s.parameter, "D-range", "theory", "measured (95%)", "verdict"):
+            checked.add_column(column, no_wrap=True, justify="right" if column != s.parameter else "left")
+        for point in s.points:
+            c = point.comparison
+            if c is None:
+                continue
+            checked.add_row(point.value, f"{c.d_range[0]}..{c.d_range[1]}", _with_interval(c.alpha_D_predicted, None),
+                            _with_interval(c.alpha_D_measured, c.alpha_D_measured_ci),
+                            _verdict(c.rows[0].verdict, c.rows[0].gap_sigma))
+        console.print(checked)
     for point in s.points:
         if point.prediction.alpha_D is None:
             console.print(f"{s.parameter}={point.value}: {point.prediction.message}")

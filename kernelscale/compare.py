@@ -69,11 +69,12 @@ def verdict(predicted: float | None, predicted_ci, measured: float | None, measu
     return "agree" if sigma <= Z95 * (1 + 1e-12) else "disagree"
 
 
-def make_row(quantity: str, basis: str, predicted, predicted_ci, measured, measured_ci) -> ComparisonRow:
-    """A :class:`ComparisonRow` with its verdict and its gap in combined sigma."""
+def make_row(quantity: str, basis: str, predicted, predicted_ci, measured, measured_ci, *,
+             label: str = "") -> ComparisonRow:
+    """A :class:`ComparisonRow` with its verdict, its gap in combined sigma and a short ``label`` for tables."""
     return ComparisonRow(quantity, basis, predicted, predicted_ci, measured, measured_ci,
                          verdict(predicted, predicted_ci, measured, measured_ci),
-                         gap_sigma(predicted, predicted_ci, measured, measured_ci))
+                         gap_sigma(predicted, predicted_ci, measured, measured_ci), label or quantity)
 
 
 def _has_lower_layers(arch: Architecture) -> bool:
@@ -92,7 +93,7 @@ def _readout_row(arch: Architecture, estimate, interval, curve) -> ComparisonRow
                   "layers, not of the NNGP (THEORY.md 1b; --finite-width checks it)" if _has_lower_layers(arch) else
                   "; at depth 1 there are no lower layers: the gap is the non-Gaussian readout features or the "
                   "theory's finite-P error")
-    return make_row("alpha_W", basis, estimate, interval, curve.fit.exponent, curve.fit.ci)
+    return make_row("alpha_W", basis, estimate, interval, curve.fit.exponent, curve.fit.ci, label="alpha_W readout")
 
 
 def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, kernel: str, seed: int, device,
@@ -106,7 +107,7 @@ def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, ker
         nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
     rf_theory, rf_theory_ci, _ = width_theory_exponent(nngp_spec, linear.x)
     rows = [make_row("alpha_W", "theory E_W(P) on the NNGP; measured: its linear random features (the theory's own "
-                     "model)", rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci)]
+                     "model)", rf_theory, rf_theory_ci, linear.fit.exponent, linear.fit.ci, label="alpha_W linear RF")]
     w_theory, w_theory_ci, w_errors = width_theory_exponent(nngp_spec, readout.features, readout.x)
     rows.append(_readout_row(arch, w_theory, w_theory_ci, readout))
     fields = {"alpha_W_predicted": w_theory, "alpha_W_predicted_ci": w_theory_ci,
@@ -126,7 +127,7 @@ def _width_rows(arch: Architecture, dataset, spec: Spectrum, measurement, *, ker
         rows.append(make_row(
             "alpha_W", f"finite-width check, {seconds:.1f} s (a diagnosis, not a prediction): E_W(P) on each "
             "measured network's realized kernel; measured: readout features", curve.fit.exponent, curve.fit.ci,
-            readout.fit.exponent, readout.fit.ci))
+            readout.fit.exponent, readout.fit.ci, label="alpha_W finite-width"))
         fields.update(finite_width=curve, seconds_finite_width=seconds)
     if trained:
         curve = measurement.curves["trained_width"]
@@ -143,7 +144,8 @@ def _trained_row(quantity: str, curve, predicted, basis: str) -> ComparisonRow:
     note = f"; measured: trained networks ({curve.settings['optimizer']}, {fixed})"
     if curve.fit.status != "ok":
         note += f", curve {curve.fit.status}"
-    return make_row(quantity, basis + note, estimate, interval, curve.fit.exponent, curve.fit.ci)
+    return make_row(quantity, basis + note, estimate, interval, curve.fit.exponent, curve.fit.ci,
+                    label=f"{quantity} trained")
 
 
 @precise_function
@@ -211,11 +213,11 @@ def compare(
     measured_d, measured_d_ci = data_curve.fit.exponent, data_curve.fit.ci
     rows = [
         make_row("alpha_D", "theory E_g(D) local, infinite-pool extrapolation (recommended)", d_theory, d_theory_ci,
-                 measured_d, measured_d_ci),
+                 measured_d, measured_d_ci, label="alpha_D theory (rec.)"),
         make_row("alpha_D", "task-aware min(a-1, 2b), b = 1 + alpha_K, asymptotic", prediction.alpha_D_task_aware,
-                 prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci),
+                 prediction.alpha_D_task_aware_ci, measured_d, measured_d_ci, label="alpha_D task-aware"),
         make_row("alpha_D", "kernel-only alpha_K, asymptotic", prediction.alpha_D_kernel_only,
-                 prediction.alpha_D_kernel_only_ci, measured_d, measured_d_ci),
+                 prediction.alpha_D_kernel_only_ci, measured_d, measured_d_ci, label="alpha_D kernel-only"),
     ]
     if trained:
         rows.append(_trained_row("alpha_D", measurement.curves["trained_data"],

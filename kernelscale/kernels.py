@@ -27,7 +27,7 @@ import numpy as np
 
 from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
-from ._io import write_atomically
+from ._io import write_atomically, write_text_atomically
 from .errors import DataError, KernelError, MemoryPlanError
 
 KINDS = ("ntk", "nngp")
@@ -48,7 +48,8 @@ class KernelMatrix:
       matrix: (n, n) float64, symmetric.
       kind: ``"ntk"`` or ``"nngp"``.
       arch: the architecture's spec string.
-      device: the JAX device that computed it (``"cpu"``, ``"gpu"``...), or ``"cache"``.
+      device: the platform of the JAX device that computed it (``"cpu"``, ``"gpu"``...); for a cached matrix the one
+        that computed it before (``"unknown"`` for caches older than that record).
       seconds: wall time of the computation (or of the cache read).
       from_cache: whether it was read from the on-disk cache.
       devices: how many devices computed blocks (0 when read from the cache).
@@ -319,8 +320,10 @@ def compute_kernel(
         try:
             matrix = np.load(path)
             if matrix.shape == (len(x), len(x)):
-                return KernelMatrix(matrix, kind, arch.spec, "cache", time.perf_counter() - start, from_cache=True,
-                                    devices=0)
+                where = _device_record(path)
+                device_name = where.read_text().strip() if where.is_file() else "unknown"
+                return KernelMatrix(matrix, kind, arch.spec, device_name, time.perf_counter() - start,
+                                    from_cache=True, devices=0)
         except (OSError, ValueError):
             pass  # an unreadable cache entry is recomputed and overwritten
     used = _use_devices(device, devices)
@@ -362,10 +365,16 @@ def compute_kernel(
     seconds = time.perf_counter() - start
     if path is not None:
         save_atomically(path, matrix)
+        write_text_atomically(_device_record(path), used[0].platform + "\n")
         if partial is not None:
             shutil.rmtree(partial, ignore_errors=True)
     return KernelMatrix(matrix, kind, arch.spec, used[0].platform, seconds, devices=len(used),
                         resumed_blocks=resumed)
+
+
+def _device_record(path: Path) -> Path:
+    """Beside a cached kernel: the platform of the device that computed it."""
+    return path.with_suffix(".device")
 
 
 def _store_transposed(matrix: np.ndarray, rows: slice, cols: slice, block: np.ndarray, tile: int = 256) -> None:

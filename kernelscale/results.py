@@ -161,7 +161,8 @@ class ComparisonRow:
     ``verdict`` is ``"agree"`` when ``|predicted - measured|`` is within the combined uncertainty
     ``sqrt(p^2 + m^2)`` (p, m: the half-widths of the two 95% intervals on the sides that face each other),
     ``"disagree"`` otherwise, ``"n/a"`` when either side is missing. ``gap_sigma`` is the same gap in units of the
-    combined sigma ``sqrt(p^2 + m^2) / 1.96``: "agree" means at most 1.96.
+    combined sigma ``sqrt(p^2 + m^2) / 1.96``: "agree" means at most 1.96. ``label`` is the row's short name in
+    tables (``basis`` says what it is).
     """
 
     quantity: str
@@ -172,6 +173,7 @@ class ComparisonRow:
     measured_ci: tuple[float, float] | None
     verdict: str
     gap_sigma: float | None = None
+    label: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,3 +88,25 @@ def with_option(spec: str, key: str, value: Any, *, what: str) -> str:
     name, options = split_spec(spec, what=what)
     options[key.lower()] = str(value)
     return name + (":" + ",".join(f"{k}={v}" for k, v in options.items()) if options else "")
+
+
+def display_spec(spec: str, schemas: Mapping[str, Mapping[str, Any]], *, keep: tuple[str, ...] = (),
+                 hide: tuple[str, ...] = ()) -> str:
+    """A short spec for titles: the name, the options that differ from the defaults and those in ``keep`` (the
+    defaults that matter), without those in ``hide``; numbers to 3 significant digits. ``"fc:act=relu,b_std=0.05,
+    depth=3,w_std=1.4142135623730951,width=512"`` -> ``"fc:act=relu,depth=3"``. Specs of an unknown name come back
+    unchanged (a user's stax triple)."""
+    try:
+        name, options = parse_spec(spec, schemas, what="spec")
+    except SpecError:
+        return spec
+    schema = schemas[name]
+    shown = []
+    for key in sorted(options):
+        value = options[key]
+        if key in hide or (key not in keep and value == schema[key]):
+            continue
+        if isinstance(value, float):
+            value = f"{value:.3g}"
+        shown.append(f"{key}={value}")
+    return name + (":" + ",".join(shown) if shown else "")

@@ -27,8 +27,9 @@ def test_table_plot_and_cache_message(tmp_path):
     assert result.exit_code == 0, result.output
     assert "alpha_D" in result.stdout and png.read_bytes()[:4] == b"\x89PNG"
     again = runner.invoke(app, [*ARGS, "--json", str(tmp_path / "out.json")])
-    assert "cache" in again.output
-    assert Prediction.from_json((tmp_path / "out.json").read_text()).n == 600
+    assert "on-disk cache (an identical earlier call computed it on cpu)" in " ".join(again.output.split())
+    cached = Prediction.from_json((tmp_path / "out.json").read_text())
+    assert cached.n == 600 and cached.from_cache and cached.device == "cpu"
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -46,12 +46,14 @@ def test_compare_on_digits_theory_tracks_the_measured_curve():
     assert c.alpha_W_measured == c.measurement.curves["width"].fit.exponent
     assert c.measurement.curves["linear_rf"].x == c.measurement.curves["width"].features
     assert ks.Comparison.from_json(c.to_json()) == c
-    # the printed table keeps every row's description and numbers readable in 80 columns
+    # the printed table keeps every row's numbers readable in 80 columns, its short label explained below it
     console = Console(width=80, record=True)
     with console.capture() as captured:
         _print_comparison(c, console)
     text = captured.get()
-    assert "(recommended)" in text and "kernel-only" in text and "NNGP" in text
+    assert "recommended" in text and "kernel-only" in text and "NNGP" in text
+    for row in c.rows:
+        assert f"{row.label}: " in " ".join(text.split()), row.label
     for row in c.rows:
         assert f"{row.predicted:.3f} [{row.predicted_ci[0]:.3f}, {row.predicted_ci[1]:.3f}]" in text
 

@@ -27,6 +27,7 @@ import numpy as np
 from _machine import describe
 
 import kernelscale as ks
+from kernelscale.plots import readable_log_ticks
 from kernelscale import theory
 from kernelscale.curves import default_sizes as default_curve_sizes
 from kernelscale.fit import fit_tail_exponent
@@ -170,8 +171,9 @@ def main() -> None:
                 if straight is not None:
                     ax.loglog(sizes, straight, "--", color="C2", label="straight continuation (seed 0)")
         ax.axvline(n, color="grey", ls=":")
-        ax.set(xlabel="training-set size D", ylabel="test MSE", title=f"{data}, n = {n}")
+        ax.set(xlabel="training-set size D", ylabel="test MSE  L(D)", title=f"{data}, sample n = {n}")
         ax.legend(fontsize=6)
+        readable_log_ticks(ax)
         lines.append("")
     lines += ["Goals (every size within 10% in loss; local exponent over the sizes within 0.03), over cases x seeds:",
               ""]

@@ -102,6 +102,8 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from kernelscale.plots import readable_log_ticks
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     sizes = np.array(sorted(args.sizes), dtype=float)
     for stage in args.stages:
@@ -115,8 +117,9 @@ def main() -> None:
                           (right, "peak MB", max(r["peak_mb"] for r in results))):
         ax.loglog(sizes, top * (sizes / sizes[-1]) ** 2, "k:", lw=1, label="n^2")
         ax.loglog(sizes, top * (sizes / sizes[-1]) ** 3, "k--", lw=1, label="n^3")
-        ax.set(xlabel="n", ylabel=unit)
+        ax.set(xlabel="sample size n", ylabel=unit)
         ax.legend(fontsize=7)
+        readable_log_ticks(ax)
     fig.suptitle(describe(), fontsize=7)
     fig.tight_layout()
     fig.savefig(args.plot, dpi=110)

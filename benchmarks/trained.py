@@ -22,6 +22,7 @@ import numpy as np
 from _machine import describe, fmt
 
 import kernelscale as ks
+from kernelscale.plots import readable_log_ticks, short_title
 
 CASES = [  # (arch, data, n)
     ("fc:depth=3,act=relu", "sphere:dim=3,target=gp", 2000),
@@ -84,10 +85,15 @@ def main() -> None:
             ax.errorbar(curve.x, np.mean(curve.losses, axis=1), yerr=np.std(curve.losses, axis=1), marker="o",
                         ms=3, capsize=2, label=f"{label}: {fmt(curve.fit.exponent)}")
         ax_d.plot(c.theory_sizes, c.theory_errors, "k--", lw=1, label="theory E_g(D), held out")
-        ax_d.set(xscale="log", yscale="log", xlabel="D", ylabel="test MSE", title=f"{data}: loss against D")
-        ax_w.set(xscale="log", yscale="log", xlabel="width", ylabel="MSE", title=f"{data}: loss against width")
-        ax_d.legend(fontsize=7)
-        ax_w.legend(fontsize=7)
+        name = short_title(c.arch, c.data)
+        ax_d.set(xscale="log", yscale="log", xlabel="training-set size D", ylabel="held-out test MSE",
+                 title=f"{name}: loss against D")
+        ax_w.set(xscale="log", yscale="log", xlabel="network width",
+                 ylabel="test MSE (readout: on the pool, infinite data)", title=f"{name}: loss against width")
+        for ax in (ax_d, ax_w):
+            ax.title.set_fontsize(9)
+            ax.legend(fontsize=7)
+            readable_log_ticks(ax)
     fig.tight_layout()
     fig.savefig(args.figure, dpi=100)
     print(f"\nwrote {args.out} and {args.figure}")

@@ -345,6 +345,10 @@ def choose_eigensolver(n: int, eigensolver: str, n_eigs: int | None) -> tuple[st
 # linear random features are cheap (least squares in the eigenbasis), and at small P their pool loss has a heavy tail
 # on spectra with gaps (sphere data: the P features catch a whole degenerate block or miss it): at least 16 repeats
 LINEAR_RF_REPEATS = 16
+# data_variance: D from DATA_VARIANCE_START * P up, where the O(P / D) corrections to the 1/D gap are a few percent,
+# and enough repeats for the median to step over the nearly singular least-squares draws
+DATA_VARIANCE_START = 64
+DATA_VARIANCE_REPEATS = 32
 REGIMES = ("data", "width", "linear_rf", "data_variance", "width_variance", "trained_width", "trained_data")
 TRAINED_WIDTHS = {"cpu": tuple(2**k for k in range(3, 8)), "gpu": tuple(2**k for k in range(3, 11))}
 
@@ -429,7 +433,9 @@ def measure(
     the whole pool (P: the readout feature counts of ``widths``; at least 16 repeats), the model the width
     theory is exact for;
     ``"data_variance"`` a network of
-    ``variance_width`` trained on ``variance_sizes`` points (default 8P..128P); ``"width_variance"`` networks of
+    ``variance_width`` trained on ``variance_sizes`` points (default 64P..1024P, at least 32 repeats, the exponent
+    fitted to the median over repeats: least squares on ReLU features has a heavy tail of nearly singular draws);
+    ``"width_variance"`` networks of
     ``variance_widths`` (default: P from 8 to 128 times D) trained on ``variance_size`` points, against the NNGP
     kernel regression on the same split; ``"trained_width"`` networks trained with optax (``training``, see
     :mod:`kernelscale.training`) at ``trained_widths`` (default 8..128 on a CPU, 8..1024 on a GPU) on all the
@@ -507,16 +513,18 @@ def measure(
     if "data_variance" in regimes:
         count = measure_stage.feature_count(arch.with_width(variance_width), dataset.x, "readout")
         variance_sizes = measure_stage.check_sizes(
-            variance_sizes or tuple(8 * count * 2**k for k in range(5)), 64 * n, "variance sizes")
+            variance_sizes or tuple(DATA_VARIANCE_START * count * 2**k for k in range(5)), 64 * n, "variance sizes")
         if progress:
             progress("data-variance curve", 0, 1)  # one network per repeat, all sizes: one step
-        losses, limits, count = measure_stage.data_variance_losses(arch, dataset.x, y, variance_sizes,
-                                                                   width=variance_width, repeats=repeats, seed=seed)
+        losses, limits, count = measure_stage.data_variance_losses(
+            arch, dataset.x, y, variance_sizes, width=variance_width, repeats=max(repeats, DATA_VARIANCE_REPEATS),
+            seed=seed)
         if progress:
             progress("data-variance curve", 1, 1)
         curves["data_variance"] = Curve(
             "data_variance", "D", variance_sizes, (count,) * len(variance_sizes), _rows(losses), tuple(limits),
-            fit_curve(variance_sizes, losses, limits, seed=seed), 1.0, {**feature_settings, "width": variance_width})
+            fit_curve(variance_sizes, losses, limits, seed=seed, statistic="median"), 1.0,
+            {**feature_settings, "width": variance_width})
     if "width_variance" in regimes:
         variance_widths = variance_widths or _powers_of_two_widths(
             arch, dataset.x, lambda p: p >= measure_stage.VARIANCE_RATIO * variance_size, first=True)

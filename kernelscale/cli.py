@@ -134,12 +134,9 @@ def _output(result, json_path: Optional[Path], print_table) -> None:
 def _title(command: str, arch: str, data: str, extra: str) -> str:
     """``kernelscale predict: fc:act=relu,depth=3 on digits (n=1797, NTK)``: the options a user set and the ones that
     matter (depth, activation; not the finite width, which infinite-width kernels ignore), rounded."""
-    from .architectures import SCHEMAS as ARCH_SCHEMAS
-    from .data import SCHEMAS as DATA_SCHEMAS
-    from .specs import display_spec
+    from .specs import short_title
 
-    return (f"kernelscale {command}: {display_spec(arch, ARCH_SCHEMAS, keep=('depth', 'act'), hide=('width',))} "
-            f"on {display_spec(data, DATA_SCHEMAS)} ({extra})")
+    return f"kernelscale {command}: {short_title(arch, data)} ({extra})"
 
 
 def _verdict(word: str, sigma) -> str:

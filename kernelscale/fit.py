@@ -306,7 +306,8 @@ class CurveFit:
     """Exponent of a measured curve ``loss ~ x^-exponent`` (or ``loss - limit ~ x^-exponent``).
 
     Attributes:
-      exponent: least-squares ``-slope`` of ``log mean(loss - limit)`` on ``log x`` over the repeats' mean.
+      exponent: least-squares ``-slope`` of ``log s(loss - limit)`` on ``log x``, ``s`` the ``statistic`` over the
+        repeats at each x.
       ci: 95% percentile-bootstrap interval over the repeats (each resample redraws whole repeats); None when the
         exponent could not be fitted.
       x_range: (smallest x, largest x) fitted.
@@ -317,7 +318,11 @@ class CurveFit:
         something else (a width curve where data becomes the limit, a noise floor), so the curve is not one power law
         over the range and the exponent averages over the bend; ``"outlier"`` when at some x one repeat's (gap) is
         more than OUTLIER_RATIO times the median of the repeats there: the mean, and so the exponent, is one draw's
-        (least squares on a nearly singular design has a heavy tail at small D / P).
+        (least squares on a nearly singular design has a heavy tail at small D / P). With the median as the
+        statistic such a draw cannot move the exponent: the message still names it, and the status stays ``"ok"``.
+      statistic: ``"mean"`` (the expected loss: resolution-limited curves) or ``"median"`` (the variance-limited
+        regimes, whose gap ``~ c / x`` holds for the median as for the mean, and whose least-squares draws have a
+        heavy tail).
     """
 
     exponent: float | None
@@ -326,6 +331,7 @@ class CurveFit:
     repeats: int
     status: str = "ok"
     message: str = ""
+    statistic: str = "mean"
 
     @property
     def ok(self) -> bool:
@@ -336,14 +342,19 @@ def _log_slope(log_x: np.ndarray, values: np.ndarray) -> float:
     return float(-np.polyfit(log_x, np.log(values), 1)[0])
 
 
-def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
-    """Fit ``mean_r(losses[:, r] - limits[r]) ~ x^-exponent``; the interval bootstraps the repeats.
+def fit_curve(x, losses, limits=None, *, seed: int = 0, statistic: str = "mean") -> CurveFit:
+    """Fit ``s_r(losses[:, r] - limits[r]) ~ x^-exponent``, ``s`` the mean or the median over the repeats; the
+    interval bootstraps the repeats.
 
     Args:
       x: (m,) sizes or widths, positive.
       losses: (m, repeats) measured losses.
       limits: (repeats,) the loss at infinite x per repeat (variance-limited regimes), or None.
+      statistic: ``"mean"`` or ``"median"`` (see :class:`CurveFit`).
     """
+    if statistic not in ("mean", "median"):
+        raise ValueError(f"statistic must be 'mean' or 'median'; got {statistic!r}.")
+    center = np.mean if statistic == "mean" else np.median
     x = np.asarray(x, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim != 2 or losses.shape[0] != len(x) or len(x) < 2:
@@ -351,19 +362,19 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
     gaps = losses - (0.0 if limits is None else np.asarray(limits, dtype=np.float64)[None, :])
     repeats = gaps.shape[1]
     x_range = (float(x.min()), float(x.max()))
-    mean = gaps.mean(axis=1)
+    mean = center(gaps, axis=1)
     if np.any(mean <= 0):
         return CurveFit(None, None, x_range, repeats, "not_positive",
-                        "the mean loss gap is not positive at every x: the curve is dominated by noise there; use "
-                        "more repeats or a range where the gap is larger.")
+                        f"the {statistic} loss gap is not positive at every x: the curve is dominated by noise there; "
+                        "use more repeats or a range where the gap is larger.", statistic)
     log_x = np.log(x)
     exponent = _log_slope(log_x, mean)
     if repeats < 2:
-        return CurveFit(exponent, None, x_range, repeats, "ok", "one repeat: no interval.")
+        return CurveFit(exponent, None, x_range, repeats, "ok", "one repeat: no interval.", statistic)
     rng = np.random.default_rng(seed)
     draws, bends = [], []
     for _ in range(BOOTSTRAP_SAMPLES):
-        resampled = gaps[:, rng.integers(0, repeats, repeats)].mean(axis=1)
+        resampled = center(gaps[:, rng.integers(0, repeats, repeats)], axis=1)
         if np.all(resampled > 0):
             draws.append(_log_slope(log_x, resampled))
             bends.append(_bend(log_x, resampled))
@@ -372,18 +383,23 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
         message = (f"in {BOOTSTRAP_SAMPLES - len(draws)} of {BOOTSTRAP_SAMPLES} bootstrap resamples the gap was not "
                    "positive: the interval is unreliable; use more repeats.")
         return CurveFit(exponent, (float(min(draws, default=-np.inf)), float(max(draws, default=np.inf))), x_range,
-                        repeats, "not_positive", message)
+                        repeats, "not_positive", message, statistic)
     low, high = np.quantile(draws, [tail, 1 - tail])
     ci = (float(min(low, exponent)), float(max(high, exponent)))
+    outlier = ""
     if repeats >= 3:
         median = np.median(gaps, axis=1)
         ratio = np.where(median > 0, gaps.max(axis=1) / np.where(median > 0, median, 1.0), 0.0)
         worst = int(np.argmax(ratio))
-        if ratio[worst] > OUTLIER_RATIO:
+        if ratio[worst] > OUTLIER_RATIO and statistic == "mean":
             message = (f"one repeat dominates the mean at x = {x[worst]:g}: its value is {ratio[worst]:.3g} times the "
                        f"median of the {repeats} repeats, so the exponent {exponent:.3g} follows that one draw. Use more "
                        "repeats, or start the range higher (for least squares, at more points per feature).")
-            return CurveFit(exponent, ci, x_range, repeats, "outlier", message)
+            return CurveFit(exponent, ci, x_range, repeats, "outlier", message, statistic)
+        if ratio[worst] > OUTLIER_RATIO:
+            outlier = (f"one repeat at x = {x[worst]:g} is {ratio[worst]:.3g} times the median of the {repeats} "
+                       "repeats there (a nearly singular draw); the fit uses the median over repeats, which that "
+                       "draw does not move.")
     if len(x) >= 4:
         half = len(x) // 2
         lower, upper = _log_slope(log_x[:half + 1], mean[:half + 1]), _log_slope(log_x[half:], mean[half:])
@@ -391,8 +407,9 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0) -> CurveFit:
             message = (f"the curve flattens: local exponent {lower:.3g} over x = {x[0]:g}..{x[half]:g} against "
                        f"{upper:.3g} over {x[half]:g}..{x[-1]:g}. Something else (data, width, a noise floor) limits "
                        f"the loss at the upper end, so {exponent:.3g} averages over a bend; fit the lower range.")
-            return CurveFit(exponent, ci, x_range, repeats, "flattens", message)
-    return CurveFit(exponent, ci, x_range, repeats)
+            return CurveFit(exponent, ci, x_range, repeats, "flattens", " ".join(filter(None, (message, outlier))),
+                            statistic)
+    return CurveFit(exponent, ci, x_range, repeats, "ok", outlier, statistic)
 
 
 def _bend(log_x: np.ndarray, values: np.ndarray) -> float:

@@ -37,47 +37,128 @@ def _totals(spec, what: str) -> tuple:
     return (totals["total"], totals["half_totals"]) if totals else (None, None)
 
 
+def _plain(value: float, _position=None) -> str:
+    """A tick label in plain numbers, 0.03 or 200, and 10^k beyond 1e-3..1e5 (never 2x10^2 beside 3x10^2)."""
+    if value > 0 and not 1e-3 <= value < 1e5:
+        exponent = np.log10(value)
+        if abs(exponent - round(exponent)) < 1e-9:
+            return f"$10^{{{round(exponent)}}}$"
+    return f"{value:g}"
+
+
+def readable_log_ticks(ax) -> None:
+    """On each log axis of ``ax``: labels in plain numbers at the decades; below two decades of span also at 2 and 5
+    times them, so a short axis still has three or more labels; at most about 7 labels, so none overlap."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log":
+            continue
+        low, high = sorted(limits)
+        span = np.log10(high / low) if low > 0 else np.inf
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if span >= 2 else (1.0, 2.0, 5.0), numticks=7))
+        axis.set_major_formatter(FuncFormatter(_plain))
+        axis.set_minor_formatter(NullFormatter())
+
+
+def short_title(arch: str, data: str) -> str:
+    """The architecture's and the data's names with the options that matter (the full specs are in the JSON)."""
+    from .specs import short_title as title
+
+    return title(arch, data)
+
+
+def _center(gaps: np.ndarray, statistic: str) -> np.ndarray:
+    return np.median(gaps, axis=1) if statistic == "median" else gaps.mean(axis=1)
+
+
+def _center_error(gaps: np.ndarray, statistic: str) -> np.ndarray:
+    """Standard error of the mean over repeats, or a bootstrap standard deviation of the median."""
+    repeats = gaps.shape[1]
+    if repeats < 2:
+        return np.zeros(len(gaps))
+    if statistic != "median":
+        return gaps.std(axis=1, ddof=1) / np.sqrt(repeats)
+    rng = np.random.default_rng(0)
+    draws = np.stack([np.median(gaps[:, rng.integers(0, repeats, repeats)], axis=1) for _ in range(200)])
+    return draws.std(axis=0)
+
+
 def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
-    """PNG: eigenvalues of K/n on log-log axes with the noise floor, the corrected tails with the fit window and
-    fitted line, and the target tail. Written atomically (no partial file on error)."""
+    """PNG: the eigenvalues of K/n and the target powers above the noise floor; their tail sums with each fit window
+    and fitted line; and, when predicted, the learning curves L(D) and L(P). Written atomically."""
     plt = _pyplot()
     spec = prediction.spectrum
     if spec is None:
         raise ValueError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
     curves = [c for c in (prediction.learning_curve, prediction.width_curve) if c is not None]
-    fig, axes = plt.subplots(1, 2 + bool(curves), figsize=(5.5 * (2 + bool(curves)), 4.2))
+    fig, axes = plt.subplots(1, 2 + bool(curves), figsize=(5.2 * (2 + bool(curves)), 4.2))
     left, right = axes[0], axes[1]
     index = np.arange(1, len(spec.eigenvalues) + 1)
-    positive = spec.eigenvalues > 0
-    left.loglog(index[positive], spec.eigenvalues[positive], ".", ms=2, label="eigenvalues of K/n")
-    left.axhline(spec.noise_floor, color="grey", ls=":", label=f"noise floor {spec.noise_floor:.1e}")
-    if prediction.target_fit is not None and spec.target_powers is not None:
-        left.loglog(index, np.maximum(spec.target_powers, 1e-300), ".", ms=1, alpha=0.4, label="target powers v_i^2")
-    left.set(xlabel="index i", ylabel="value", title=f"{prediction.kernel.upper()} spectrum, n={spec.n}")
-    left.legend(fontsize=8)
+    above = spec.eigenvalues > spec.noise_floor
+    left.loglog(index[above], spec.eigenvalues[above], ".", ms=2,
+                label=r"eigenvalues $\lambda_i$ of K/n (above the noise floor)")
+    shown = [spec.eigenvalues[above]]
+    has_target = prediction.target_fit is not None and spec.target_powers is not None
+    if has_target:
+        powers = spec.target_powers[above]
+        keep = powers > 0
+        left.loglog(index[above][keep], powers[keep], ".", ms=1, color="C2", alpha=0.4,
+                    label=r"target powers $v_i^2$ (squared projections)")
+        shown.append(powers[keep])
+    low, high, floor_shown = spectrum_y_range(shown, spec.noise_floor)
+    if floor_shown:
+        left.axhline(spec.noise_floor, color="grey", ls=":", label=f"noise floor {spec.noise_floor:.1e}")
+    left.set_ylim(low, high)
+    left.set(xlabel="eigen-index i (by decreasing eigenvalue)", ylabel=r"eigenvalue $\lambda_i$, target power $v_i^2$",
+             title=f"{prediction.kernel.upper()} spectrum, n = {spec.n}")
+    left.legend(fontsize=7)
 
-    fit = prediction.kernel_fit
     tail, raw, _ = richardson_tail(spec.eigenvalues, spec.half_eigenvalues, *_totals(spec, "eigenvalues"))
     m = np.arange(1, len(tail) + 1)
-    right.loglog(m[tail > 0], tail[tail > 0], "-", label="eigenvalue tail (finite-n corrected)")
-    right.loglog(m[raw > 0], raw[raw > 0], ":", color="C0", alpha=0.6, label="eigenvalue tail (raw)")
-    if fit.ok and fit.window is not None:
-        first, last = fit.window
-        right.axvspan(first, last, color="C1", alpha=0.15, label=f"fit window {first}..{last}")
-        line = np.geomspace(first / 4, last * 2, 50)
-        # the fitted line passes through the corrected tail at the window's geometric centre
-        centre = int(np.sqrt(first * last))
-        right.loglog(line, tail[centre - 1] * (line / centre) ** -fit.exponent, "--", color="C1",
-                     label=f"alpha_K = {fit.exponent:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
-    if prediction.target_fit is not None and spec.target_powers is not None:
+    right.loglog(m[tail > 0], tail[tail > 0], "-", color="C0", label=r"$\sum_{j>i} \lambda_j$ (finite-n corrected)")
+    right.loglog(m[raw > 0], raw[raw > 0], ":", color="C0", alpha=0.6, label=r"$\sum_{j>i} \lambda_j$ (raw)")
+    _fitted_tail(right, prediction.kernel_fit, tail, "C1", "alpha_K")
+    if has_target:
         ttail, _, _ = richardson_tail(spec.target_powers, spec.half_target_powers, *_totals(spec, "target"))
-        right.loglog(m[ttail > 0], ttail[ttail > 0], "-", color="C2", label="target tail (corrected)")
-    right.set(xlabel="index i", ylabel="sum over j > i")
-    right.set_title(prediction.arch, fontsize=8)
-    right.legend(fontsize=8)
+        right.loglog(m[ttail > 0], ttail[ttail > 0], "-", color="C2", label=r"$\sum_{j>i} v_j^2$ (finite-n corrected)")
+        _fitted_tail(right, prediction.target_fit, ttail, "C3", "a - 1")
+    right.set(xlabel="eigen-index i", ylabel="tail sum beyond i", title="tails and their power-law fits")
+    right.legend(fontsize=7)
     if curves:
         _predicted_curves_axes(axes[2], curves, prediction.n)
+    for ax in axes:
+        readable_log_ticks(ax)
+    fig.suptitle(f"kernelscale predict: {short_title(prediction.arch, prediction.data)}", fontsize=9)
     _save(fig, path)
+
+
+def spectrum_y_range(shown, noise_floor: float, *, decades: float = 2.0) -> tuple[float, float, bool]:
+    """The y range of the spectrum panel, set by the values ``shown`` (arrays, positive), and whether the noise floor
+    is drawn: only when it lies within ``decades`` below the smallest value (a far floor would add empty decades)."""
+    values = [np.asarray(v, dtype=float) for v in shown if len(v)]
+    low, high = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+    floor_shown = bool(noise_floor > 0 and noise_floor >= low / 10**decades)
+    if floor_shown:
+        low = min(low, noise_floor)
+    return low / 2, high * 2, floor_shown
+
+
+def _fitted_tail(ax, fit, tail: np.ndarray, color: str, name: str) -> None:
+    """The fit window shaded and the fitted power law T(i) = C i^-exponent over it (and a little beyond)."""
+    if fit is None or not fit.ok or fit.window is None or fit.exponent is None:
+        return
+    first, last = fit.window
+    ax.axvspan(first, last, color=color, alpha=0.12)
+    line = np.geomspace(max(first / 2, 1), min(last * 2, len(tail)), 50)
+    if fit.prefactor is not None:
+        values = fit.prefactor * line ** -fit.exponent
+    else:  # through the tail at the window's geometric centre
+        centre = int(np.sqrt(first * last))
+        values = tail[centre - 1] * (line / centre) ** -fit.exponent
+    interval = f" [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]" if fit.ci else ""
+    ax.loglog(line, values, "--", color=color, lw=1.5,
+              label=f"{name} = {fit.exponent:.3f}{interval}, window i = {first}..{last}")
 
 
 def _predicted_curves_axes(ax, curves, n: int) -> None:
@@ -96,32 +177,59 @@ def _predicted_curves_axes(ax, curves, n: int) -> None:
         ax.loglog(sizes[past], loss[past], "--", color=color,
                   label=f"continued, exponent {curve.continuation_exponent:.3f}")
     ax.axvline(n, color="grey", ls=":", label=f"sample size n = {n}")
-    ax.set(xlabel="training-set size D, or features P", ylabel="predicted test MSE",
+    ax.set(xlabel="training-set size D, or random features P", ylabel="predicted test MSE  L(D), L(P)",
            title="predicted loss (bands: 95%)")
     ax.legend(fontsize=7)
 
 
-def _curve_axes(ax, curve, label: str, x=None) -> None:
+def _curve_axes(ax, curve, label: str, x=None, color=None) -> None:
+    """The curve's fitted statistic (mean or median of loss - limit over repeats, +- its standard error) and the
+    fitted power law through it, labelled with its exponent."""
     losses = np.asarray(curve.losses)
     gaps = losses - (0.0 if curve.limits is None else np.asarray(curve.limits)[None, :])
     x = np.asarray(curve.x if x is None else x, dtype=float)
-    ax.errorbar(x, gaps.mean(axis=1), yerr=gaps.std(axis=1, ddof=1) / np.sqrt(gaps.shape[1]), fmt="o", ms=4,
-                label=label + (f": {curve.fit.exponent:.3f}" if curve.fit.exponent is not None else ""))
+    statistic = curve.fit.statistic
+    values = _center(gaps, statistic)
+    points = ax.errorbar(x, values, yerr=_center_error(gaps, statistic), fmt="o", ms=4, color=color,
+                         label=label + (" (median of repeats)" if statistic == "median" else ""))
+    exponent = curve.fit.exponent
+    positive = values > 0
+    if exponent is not None and positive.sum() >= 2:
+        # the least-squares line in log-log passes through the means of log x and log value
+        log_x, log_v = np.log(x[positive]), np.log(values[positive])
+        line = np.geomspace(x.min(), x.max(), 20)
+        fitted = np.exp(log_v.mean() - exponent * (np.log(line) - log_x.mean()))
+        interval = f" [{curve.fit.ci[0]:.2f}, {curve.fit.ci[1]:.2f}]" if curve.fit.ci else ""
+        ax.plot(line, fitted, ":", color=points[0].get_color(), lw=1.2,
+                label=f"fit: exponent {exponent:.3f}{interval}")
     ax.set_xscale("log")
     ax.set_yscale("log")
 
 
+_AXIS_WORDS = {"D": "training-set size D", "width": "network width", "P": "random features P"}
+_REGIME_TITLES = {
+    "data": "resolution-limited in data", "width": "resolution-limited in width (readout features)",
+    "linear_rf": "linear random features", "data_variance": "variance-limited in data (fixed width)",
+    "width_variance": "variance-limited in width (fixed D)", "trained_width": "trained networks against width",
+    "trained_data": "trained networks against D"}
+
+
 def plot_curves(measurement, path: str | os.PathLike) -> None:
-    """PNG: one log-log panel per measured regime (mean loss or loss gap, +- standard error over repeats)."""
+    """PNG: one log-log panel per measured regime: the loss (or loss gap to its limit) with its standard error over
+    repeats and the fitted power law with its exponent."""
     plt = _pyplot()
     curves = list(measurement.curves.values())
-    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.4 * len(curves), 3.9), squeeze=False)
     for ax, curve in zip(axes[0], curves):
-        _curve_axes(ax, curve, "measured exponent")
-        ylabel = "test MSE" if curve.limits is None else "test MSE - limit"
-        ax.set(xlabel=curve.x_name, ylabel=ylabel, title=curve.regime)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{measurement.arch} on {measurement.data}", fontsize=8)
+        _curve_axes(ax, curve, "measured")
+        ylabel = "test MSE" if curve.limits is None else "test MSE minus its limit"
+        expected = "" if curve.expected is None else f" (theory: {curve.expected:g})"
+        ax.set(xlabel=_AXIS_WORDS.get(curve.x_name, curve.x_name), ylabel=ylabel)
+        ax.set_title(_REGIME_TITLES.get(curve.regime, curve.regime) + expected, fontsize=9)
+        ax.legend(fontsize=7)
+        readable_log_ticks(ax)
+    fig.suptitle(f"kernelscale measure: {short_title(measurement.arch, measurement.data)}, n = {measurement.n}",
+                 fontsize=9)
     _save(fig, path)
 
 
@@ -139,11 +247,12 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
         _curve_axes(ax, curves["trained_data"], f"trained networks (width {curves['trained_data'].settings['width']})")
     ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
             label=f"theory E_g(D): {comparison.alpha_D_predicted:.3f}")
-    ax.set(xlabel="training-set size D", ylabel="held-out test MSE", title="alpha_D")
-    ax.legend(fontsize=8)
+    ax.set(xlabel="training-set size D", ylabel="held-out test MSE  L(D)", title="alpha_D: loss against data")
+    ax.legend(fontsize=7)
+    readable_log_ticks(ax)
     if "width" in curves:
         ax = axes[0][1]
-        _curve_axes(ax, curves["width"], "readout features, measured (vs width)", x=curves["width"].features)
+        _curve_axes(ax, curves["width"], "readout features of finite networks, measured", x=curves["width"].features)
         if "linear_rf" in curves:
             _curve_axes(ax, curves["linear_rf"], "linear random features, measured")
         if comparison.finite_width is not None:
@@ -151,15 +260,19 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
                     label=f"finite-width check: {comparison.finite_width.fit.exponent:.3f}")
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
                 label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_predicted:.3f}")
-        ax.set(xlabel="features P", ylabel="pool MSE", title="alpha_W")
-        ax.legend(fontsize=8)
+        ax.set(xlabel="random features P", ylabel="pool MSE  L(P) (infinite data)",
+               title="alpha_W: loss against features (width)")
+        ax.legend(fontsize=7)
+        readable_log_ticks(ax)
     if "trained_width" in curves:
         ax = axes[0][-1]
         curve = curves["trained_width"]
         _curve_axes(ax, curve, f"trained networks ({curve.fit.status})")
-        ax.set(xlabel="width", ylabel="held-out test MSE", title=f"trained networks, D = {curve.settings['D']}")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{comparison.arch} on {comparison.data} (n={comparison.n}, {comparison.kernel.upper()})", fontsize=8)
+        ax.set(xlabel="network width", ylabel="held-out test MSE", title=f"trained networks, D = {curve.settings['D']}")
+        ax.legend(fontsize=7)
+        readable_log_ticks(ax)
+    fig.suptitle(f"kernelscale compare: {short_title(comparison.arch, comparison.data)} (n = {comparison.n}, "
+                 f"{comparison.kernel.upper()})", fontsize=9)
     _save(fig, path)
 
 
@@ -174,9 +287,11 @@ def plot_pool_comparison(comparison, path: str | os.PathLike) -> None:
     losses = np.asarray(measured.losses)
     ax.errorbar(measured.x, losses.mean(axis=1), yerr=losses.std(axis=1, ddof=1) / np.sqrt(losses.shape[1]), fmt="o",
                 color="k", ms=4, label=f"measured on the pool (M = {comparison.pool})")
-    ax.set(xlabel="training-set size D", title="predicted from the sample against measured past it")
+    ax.set(xlabel="training-set size D", ylabel="test MSE  L(D)",
+           title="predicted from the sample against measured past it")
     ax.legend(fontsize=7)
-    fig.suptitle(f"{comparison.arch} on {comparison.data}", fontsize=7)
+    readable_log_ticks(ax)
+    fig.suptitle(f"kernelscale compare --pool: {short_title(comparison.arch, comparison.data)}", fontsize=9)
     _save(fig, path)
 
 
@@ -195,14 +310,17 @@ def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0
     ax.loglog(computes, [o.loss_opt - model.E for o in optima], "-", label="compute-optimal frontier")
     ax.loglog([allocation.compute], [allocation.loss_opt - model.E], "o", color="C3",
               label=f"C = {allocation.compute:.3g}: L - E = {allocation.loss_opt - model.E:.3g}")
-    ax.set(xlabel=f"compute C ({cost.describe()})", ylabel="L(N_opt, D_opt) - E", title="loss frontier")
-    ax.legend(fontsize=8)
+    ax.set(xlabel=f"compute C ({cost.describe()})", ylabel="loss above its floor, L(N_opt, D_opt) - E",
+           title="compute-optimal loss")
+    ax.legend(fontsize=7)
+    readable_log_ticks(ax)
     ax = axes[1]
     ax.loglog(computes, [o.n_opt for o in optima], "-", label=f"N_opt ~ C^{allocation.a:.3f}")
     ax.loglog(computes, [o.d_opt for o in optima], "-", label=f"D_opt ~ C^{allocation.b:.3f}")
     ax.loglog([allocation.compute] * 2, [allocation.n_opt, allocation.d_opt], "o", color="C3")
-    ax.set(xlabel="compute C", ylabel="optimal size", title="allocation")
-    ax.legend(fontsize=8)
+    ax.set(xlabel="compute C", ylabel="optimal model size N, data size D", title="allocation")
+    ax.legend(fontsize=7)
+    readable_log_ticks(ax)
     if allocation.fit is not None:
         fit, ax = allocation.fit, axes[2]
         losses = np.asarray(fit.losses).mean(axis=2)
@@ -213,6 +331,7 @@ def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0
         ax.set(xlabel="data size D", ylabel="test loss",
                title=f"fit (lines), rms log residual {fit.rms_log_residual:.3f}")
         ax.legend(fontsize=7)
+        readable_log_ticks(ax)
     _save(fig, path)
 
 
@@ -240,9 +359,9 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
 
     predictions = [point.prediction for point in sweep.points]
     at = {p.alpha_D_at for p in predictions}
+    where = f", L(D) at D = {at.pop()})" if len(at) == 1 and None not in at else ")"
     series([p.alpha_D for p in predictions], [p.alpha_D_ci for p in predictions],
-           "alpha_D predicted (recommended" + (f", L(D) at D = {at.pop()})" if len(at) == 1 and None not in at else ")"),
-           "o", -1)
+           "alpha_D predicted (recommended" + where, "o", -1)
     series([p.alpha_K for p in predictions], [p.alpha_K_ci for p in predictions], "alpha_K (kernel-only)", "s", 0)
     dims = [p.intrinsic_dimension for p in predictions]
     series([d.alpha_manifold_twonn if d else None for d in dims], [None] * len(dims), "4/d (TwoNN), manifold", "^", 1)
@@ -254,8 +373,7 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
                [c.alpha_D_predicted_ci if c else None for c in comparisons], "alpha_D theory, measured D-range", "v",
                3)
     ax.set_xticks(x, labels)
-    ax.set(xlabel=f"{sweep.parameter} ({sweep.applies_to})", ylabel="exponent",
-           title=f"{predictions[0].arch[:40]} on {predictions[0].data[:30]}")
-    ax.title.set_fontsize(8)
-    ax.legend(fontsize=8)
+    ax.set(xlabel=f"{sweep.parameter} (an option of the {sweep.applies_to})", ylabel="scaling exponent")
+    ax.set_title(f"kernelscale sweep: {short_title(predictions[0].arch, predictions[0].data)}", fontsize=9)
+    ax.legend(fontsize=7)
     _save(fig, path)

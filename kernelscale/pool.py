@@ -271,7 +271,9 @@ def compare_pool(arch, data: str, *, n_samples: int, pool: int, kernel: str = "n
     seconds_pool = time.perf_counter() - start
     sample = pool_sample(the_pool, n_samples, seed=seed)
     start = time.perf_counter()
-    curve_sizes = tuple(sorted({*sizes, max(2, n_samples // 64)}))
+    # the measured sizes, and a log grid from n/64 for the plot (each size's loss and exponent are its own)
+    first = max(2, n_samples // 64)
+    curve_sizes = tuple(sorted({*sizes, *(int(v) for v in np.geomspace(first, sizes[-1], 16))}))
     prediction = predict(arch, sample, kernel=kernel, seed=seed, device=device, use_cache=use_cache,
                          sizes=curve_sizes, at=sizes[-1], ridge=ridge, noise=noise, progress=progress)
     seconds_predict = time.perf_counter() - start

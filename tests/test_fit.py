@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import EXPONENT_ATOL, tol
-from kernelscale.fit import (DRIFT_FACTOR, convergence_factor, fit_power_law, fit_tail_exponent, richardson_tail,
-                             tail_sums)
+from kernelscale.fit import (DRIFT_FACTOR, convergence_factor, fit_curve, fit_power_law, fit_tail_exponent,
+                             richardson_tail, tail_sums)
 from kernelscale.spectrum import noise_floor, spectrum
 
 
@@ -186,3 +186,21 @@ def test_every_number_a_message_quotes_is_the_field_it_explains(arch, data, kern
         assert exponent == round(p.learning_curve.continuation_exponent, 3)
     if not intrinsic:
         assert any("no intrinsic dimension" in note for note in p.notes)
+
+
+def test_median_steps_over_a_nearly_singular_draw_and_still_names_it():
+    """A variance-limited gap c / x over 16 repeats with one draw 1000 times the rest at one x: the mean follows
+    that draw (status outlier), the median keeps the exponent 1 and its message names the draw."""
+    rng = np.random.default_rng(0)
+    x = np.array([64.0, 128, 256, 512, 1024])
+    gaps = (1.0 / x)[:, None] * rng.gamma(4.0, 0.25, (5, 16))
+    gaps[1, 3] *= 1000.0
+    limits = np.full(16, 0.5)
+    mean_fit = fit_curve(x, gaps + limits, limits)
+    median_fit = fit_curve(x, gaps + limits, limits, statistic="median")
+    assert mean_fit.status == "outlier" and abs(mean_fit.exponent - 1.0) > 0.3
+    assert median_fit.ok and median_fit.statistic == "median" and abs(median_fit.exponent - 1.0) < 0.1
+    assert median_fit.ci[0] <= 1.0 <= median_fit.ci[1]
+    assert "x = 128" in median_fit.message and "median" in median_fit.message
+    with pytest.raises(ValueError, match="statistic"):
+        fit_curve(x, gaps, None, statistic="mode")

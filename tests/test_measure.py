@@ -122,12 +122,24 @@ def test_jacobian_features_average_to_the_ntk():
     assert measurements.feature_count(arch, x, "jacobian") == 5 * 2048 + 2048 + 2048 + 1
 
 
-def test_data_variance_exponent_is_one():
-    """Fixed width 8 (P = 9 features), D from 8P to 128P: the loss gap to infinite data falls as 1/D."""
-    m = ks.measure(ARCH, "digits", n_samples=1797, regimes=("data_variance",), repeats=6)
-    fit = m.curves["data_variance"].fit
-    assert fit.ok and fit.ci[0] <= 1.0 <= fit.ci[1]
-    assert m.curves["data_variance"].expected == 1.0
+@pytest.mark.parametrize("data", ["digits", "mnist5k"])
+def test_data_variance_exponent_is_one_at_the_defaults(data):
+    """Fixed width 8 (P = 9 features), D from 64P to 1024P, the median over 32 repeats: the loss gap to infinite
+    data falls as 1/D. (The former defaults, 8P..128P and the mean over 5 repeats, gave 0.77 to 3.3 on these data
+    with seeds 0..5: one nearly singular draw carried the mean.)"""
+    m = ks.measure(ARCH, data, regimes=("data_variance",))
+    curve = m.curves["data_variance"]
+    assert curve.fit.ok and curve.fit.statistic == "median" and curve.fit.repeats == 32
+    assert curve.fit.ci[0] <= 1.0 <= curve.fit.ci[1] and abs(curve.fit.exponent - 1.0) < 0.1
+    assert curve.expected == 1.0 and curve.x[0] == 64 * curve.features[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", ["digits", "mnist5k"])
+def test_width_variance_exponent_is_one_at_the_defaults(data):
+    """D = 16, P from 8D to 128D, the mean over 8 repeats (min-norm regression with P >> D has no heavy tail)."""
+    fit = ks.measure(ARCH, data, regimes=("width_variance",)).curves["width_variance"].fit
+    assert fit.ok and fit.statistic == "mean" and fit.ci[0] <= 1.0 <= fit.ci[1] and abs(fit.exponent - 1.0) < 0.1
 
 
 @pytest.mark.slow

@@ -109,12 +109,13 @@ def main() -> None:
     for stage in args.stages:
         rows = sorted((r for r in results if r["stage"] == stage), key=lambda r: r["n"])
         left.loglog([r["n"] for r in rows], [r["seconds"] for r in rows], "o-", label=stage)
-        right.loglog([r["n"] for r in rows], [max(r["peak_mb"], 1e-1) for r in rows], "o-", label=f"{stage} host")
+        grew = [r for r in rows if r["peak_mb"] > 0]  # 0: the stage stayed under the peak its process already had
+        right.loglog([r["n"] for r in grew], [r["peak_mb"] for r in grew], "o-", label=f"{stage} host")
         if any(r["device_peak_mb"] for r in rows):
             right.loglog([r["n"] for r in rows], [max(r["device_peak_mb"] or 0, 1e-1) for r in rows], "s--",
                          label=f"{stage} device")
-    for ax, unit, top in ((left, "seconds", max(r["seconds"] for r in results)),
-                          (right, "peak MB", max(r["peak_mb"] for r in results))):
+    for ax, unit, top in ((left, "wall time (s)", max(r["seconds"] for r in results)),
+                          (right, "growth of peak memory during the stage (MB)", max(r["peak_mb"] for r in results))):
         ax.loglog(sizes, top * (sizes / sizes[-1]) ** 2, "k:", lw=1, label="n^2")
         ax.loglog(sizes, top * (sizes / sizes[-1]) ** 3, "k--", lw=1, label="n^3")
         ax.set(xlabel="sample size n", ylabel=unit)

@@ -61,11 +61,11 @@ def readable_log_ticks(ax) -> None:
         axis.set_minor_formatter(NullFormatter())
 
 
-def short_title(arch: str, data: str) -> str:
+def short_title(arch: str, data: str, *, hide: tuple[str, ...] = ()) -> str:
     """The architecture's and the data's names with the options that matter (the full specs are in the JSON)."""
     from .specs import short_title as title
 
-    return title(arch, data)
+    return title(arch, data, hide=hide)
 
 
 def _center(gaps: np.ndarray, statistic: str) -> np.ndarray:
@@ -374,6 +374,7 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
                3)
     ax.set_xticks(x, labels)
     ax.set(xlabel=f"{sweep.parameter} (an option of the {sweep.applies_to})", ylabel="scaling exponent")
-    ax.set_title(f"kernelscale sweep: {short_title(predictions[0].arch, predictions[0].data)}", fontsize=9)
+    title = short_title(predictions[0].arch, predictions[0].data, hide=(sweep.parameter,))
+    ax.set_title(f"kernelscale sweep of {sweep.parameter}: {title}", fontsize=9)
     ax.legend(fontsize=7)
     _save(fig, path)

@@ -89,4 +89,4 @@ def test_sweep_figure_title_is_short(figures):
     s = ks.sweep("fc:depth=2", "digits", parameter="input_noise", values=[0, 1.0], n_samples=600)
     plots.plot_sweep(s, "unused.png")
     title = figures[0].axes[0].get_title()
-    assert title == "kernelscale sweep: fc:act=relu,depth=2 on digits"
+    assert title == "kernelscale sweep of input_noise: fc:act=relu,depth=2 on digits"

@@ -38,3 +38,27 @@ def test_tables_fit_80_columns_with_nothing_cut(results, command):
     text = _render(print_function, result)
     assert "…" not in text, text
     assert max(len(line) for line in text.splitlines()) <= 80, text
+
+
+def test_compare_and_sweep_print_the_numbers_of_their_json(results):
+    """What the tables and messages quote is the field they explain, after a JSON round trip (issue 16, item 1)."""
+    import re
+
+    print_function, comparison = results["compare"]
+    comparison = ks.Comparison.from_json(comparison.to_json())
+    text = " ".join(_render(print_function, comparison).split())
+    for row in comparison.rows:
+        assert f"{row.predicted:.3f} [{row.predicted_ci[0]:.3f}, {row.predicted_ci[1]:.3f}]" in text
+        assert f"{row.measured:.3f} [{row.measured_ci[0]:.3f}, {row.measured_ci[1]:.3f}]" in text
+        assert f"{row.verdict} {row.gap_sigma:.1f}σ" in text
+    quoted = [float(v) for v in re.findall(r"local exponent (-?[\d.]+) over D", text)]
+    assert quoted and set(quoted) == {round(comparison.prediction.learning_curve.continuation_exponent, 3)}
+
+    print_function, sweep = results["sweep"]
+    sweep = ks.Sweep.from_json(sweep.to_json())
+    text = _render(print_function, sweep)
+    for point in sweep.points:
+        p, c = point.prediction, point.comparison
+        assert f"{p.alpha_D:.2f} [{p.alpha_D_ci[0]:.2f},{p.alpha_D_ci[1]:.2f}]" in text
+        assert (f"{c.alpha_D_measured:.2f} [{c.alpha_D_measured_ci[0]:.2f},{c.alpha_D_measured_ci[1]:.2f}] │ "
+                f"{c.rows[0].verdict} {c.rows[0].gap_sigma:.1f}σ") in text

@@ -342,6 +342,17 @@ def _log_slope(log_x: np.ndarray, values: np.ndarray) -> float:
     return float(-np.polyfit(log_x, np.log(values), 1)[0])
 
 
+def _statistic(statistic: str):
+    if statistic not in ("mean", "median"):
+        raise ValueError(f"statistic must be 'mean' or 'median'; got {statistic!r}.")
+    return np.mean if statistic == "mean" else np.median
+
+
+def center_over_repeats(gaps: np.ndarray, statistic: str = "mean") -> np.ndarray:
+    """(m, repeats) -> (m,): the mean or the median over repeats, the value :func:`fit_curve` fits."""
+    return _statistic(statistic)(gaps, axis=1)
+
+
 def fit_curve(x, losses, limits=None, *, seed: int = 0, statistic: str = "mean") -> CurveFit:
     """Fit ``s_r(losses[:, r] - limits[r]) ~ x^-exponent``, ``s`` the mean or the median over the repeats; the
     interval bootstraps the repeats.
@@ -352,9 +363,7 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0, statistic: str = "mean")
       limits: (repeats,) the loss at infinite x per repeat (variance-limited regimes), or None.
       statistic: ``"mean"`` or ``"median"`` (see :class:`CurveFit`).
     """
-    if statistic not in ("mean", "median"):
-        raise ValueError(f"statistic must be 'mean' or 'median'; got {statistic!r}.")
-    center = np.mean if statistic == "mean" else np.median
+    center = _statistic(statistic)
     x = np.asarray(x, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim != 2 or losses.shape[0] != len(x) or len(x) < 2:

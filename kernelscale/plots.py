@@ -7,8 +7,9 @@ import os
 import numpy as np
 
 from ._io import write_atomically
-from .fit import richardson_tail
+from .fit import center_over_repeats, richardson_tail
 from .results import Prediction
+from .specs import short_title
 
 
 def _pyplot():
@@ -59,17 +60,6 @@ def readable_log_ticks(ax) -> None:
         axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if span >= 2 else (1.0, 2.0, 5.0), numticks=7))
         axis.set_major_formatter(FuncFormatter(_plain))
         axis.set_minor_formatter(NullFormatter())
-
-
-def short_title(arch: str, data: str, *, hide: tuple[str, ...] = ()) -> str:
-    """The architecture's and the data's names with the options that matter (the full specs are in the JSON)."""
-    from .specs import short_title as title
-
-    return title(arch, data, hide=hide)
-
-
-def _center(gaps: np.ndarray, statistic: str) -> np.ndarray:
-    return np.median(gaps, axis=1) if statistic == "median" else gaps.mean(axis=1)
 
 
 def _center_error(gaps: np.ndarray, statistic: str) -> np.ndarray:
@@ -189,7 +179,7 @@ def _curve_axes(ax, curve, label: str, x=None, color=None) -> None:
     gaps = losses - (0.0 if curve.limits is None else np.asarray(curve.limits)[None, :])
     x = np.asarray(curve.x if x is None else x, dtype=float)
     statistic = curve.fit.statistic
-    values = _center(gaps, statistic)
+    values = center_over_repeats(gaps, statistic)
     points = ax.errorbar(x, values, yerr=_center_error(gaps, statistic), fmt="o", ms=4, color=color,
                          label=label + (" (median of repeats)" if statistic == "median" else ""))
     exponent = curve.fit.exponent

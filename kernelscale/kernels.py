@@ -36,7 +36,9 @@ _BYTES = 8  # float64
 # pair; convolutional kernels keep one per pixel (Flatten readout) or per pixel pair (global average pooling).
 _INTERMEDIATES = 16
 # XLA's CPU convolutions crashed (segfault) on resnet blocks of 24 x 24 digits (2.4M pair-pixel-pairs) and ran on
-# 12 x 12 (0.6M): automatic blocks of image kernels on a CPU device are capped at this many pair-pixel entries.
+# 12 x 12 (0.6M) on the project's first CPU VM (its CPU model was not recorded); on an AMD EPYC (AVX2) VM, blocks of
+# 24, 48 and 64 ran (2026-12-02). Until the crash is understood (docs/quickstart.md, "Known problem"), automatic
+# blocks of image kernels on a CPU device are capped at this many pair-pixel entries.
 MAX_BLOCK_PIXEL_ENTRIES = 1_000_000
 
 

@@ -14,18 +14,18 @@ from . import measurements as measure_stage
 from . import training as training_stage
 from .allocation import LossModelFit, fit_loss_model
 from .architectures import SCHEMAS, Architecture, as_architecture
-from .data import Dataset, load_dataset, sample_gp_target
+from .data import Dataset, load_dataset
 from .errors import DataError, MemoryPlanError
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .fit import MIN_INDEX, WINDOW_RATIO, TailFit, fit_curve, fit_tail_exponent
 from .kernels import KINDS, available_host_memory, compute_kernel, full_eigh_bytes, kernel_operator, select_device
 from .results import Curve, Measurement, Prediction
-from .spectrum import (eigendecompose, eigendecompose_where, eigenvalues_and_powers, eigenvalues_and_projections,
-                       project_target, spectrum, topk_spectrum)
+from .spectrum import eigenvalues_and_powers, eigenvalues_and_projections, spectrum, topk_spectrum
 from .curves import check_sizes as check_curve_sizes
 from .curves import default_sizes as default_curve_sizes
 from .curves import predict_curve
 from .specs import parse_spec
+from .targets import gp_target
 from .theory import (extrapolate_to_infinite_pool, task_aware_exponent, task_aware_interval, width_curve,
                      width_exponent, width_interval)
 
@@ -132,13 +132,9 @@ def predict(
         eigh_start = time.perf_counter()
         if progress:
             progress("eigendecomposition", 0, 1 + n_halves)
-        if dataset.metadata.get("target") == "gp":  # drawing the labels needs the eigenvectors
-            values, vectors, eigh_device = eigendecompose_where(matrix.matrix, device=device)
-            y = sample_gp_target(values, vectors, seed=seed)
-            powers = project_target(vectors, y)
-            del vectors
-        else:
-            values, powers, eigh_device = eigenvalues_and_powers(matrix.matrix, y, device=device)
+        if dataset.metadata.get("target") == "gp":
+            y = gp_target(matrix.matrix, seed=seed)
+        values, powers, eigh_device = eigenvalues_and_powers(matrix.matrix, y, device=device)
         if progress:
             progress("eigendecomposition", 1, 1 + n_halves)
         spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, decomposition=(values, None),
@@ -468,7 +464,7 @@ def measure(
 
     y = target if target is not None else dataset.y
     if y is None and dataset.metadata.get("target") == "gp":
-        y = sample_gp_target(*eigendecompose(matrix(kernel)), seed=seed)
+        y = gp_target(matrix(kernel), seed=seed)
     if y is None:
         raise DataError(f"the data {dataset.name!r} has no target; measuring a loss needs labels (use target=gp for "
                         "sphere data, or a dataset with y).")

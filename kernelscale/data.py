@@ -479,16 +479,6 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     return Dataset(x=x, y=y, name=format_spec(name, options), metadata=metadata)
 
 
-def sample_gp_target(eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, seed: int) -> np.ndarray:
-    """Draw y ~ N(0, K) for K = n U diag(eigenvalues) U^T (eigen-pairs of K/n); returns shape (n, 1).
-
-    Negative eigenvalues (round-off) are clipped to zero.
-    """
-    n = eigenvectors.shape[0]
-    z = np.random.default_rng(np.random.SeedSequence([seed, 0x6770])).standard_normal(len(eigenvalues))
-    return (eigenvectors @ (np.sqrt(n * np.clip(eigenvalues, 0, None)) * z))[:, None]
-
-
 def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arrays", center: bool = True,
                         normalize: bool = True, input_kind: str = "flat") -> Dataset:
     """A :class:`Dataset` from arrays already in memory: x (n, ...) and y (n,) classes or (n, c) reals, or None."""

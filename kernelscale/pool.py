@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from scipy import linalg
 
 from ._compat import precise_function
 from ._json import JsonResult
@@ -30,6 +29,7 @@ from .fit import CURVE_CI_LEVEL, fit_curve
 from .kernels import KINDS, available_host_memory, compute_kernel
 from .measurements import check_ridge_noise, solve_kernel_regression
 from .results import Curve, Prediction
+from .targets import gp_target
 
 MAX_TEST_POINTS = 2000
 MIN_TEST_POINTS = 200
@@ -79,13 +79,6 @@ class Pool:
         return len(self.y)
 
 
-def draw_gp_target(matrix: np.ndarray, *, seed: int) -> np.ndarray:
-    """y ~ N(0, K), shape (M, 1), by a Cholesky factor of K plus a jitter of 1e-10 of its mean diagonal."""
-    jitter = 1e-10 * float(np.mean(np.diag(matrix)))
-    factor = linalg.cholesky(matrix + jitter * np.eye(len(matrix)), lower=True, check_finite=False)
-    return factor @ np.random.default_rng(np.random.SeedSequence([seed, 0x6770, 1])).standard_normal((len(matrix), 1))
-
-
 @precise_function
 def make_pool(arch, data: str, *, pool_size: int, max_size: int | None = None, kernel: str = "ntk", seed: int = 0,
               device: str | None = None, use_cache: bool = True,
@@ -107,7 +100,7 @@ def make_pool(arch, data: str, *, pool_size: int, max_size: int | None = None, k
     if dataset.y is not None:
         y = dataset.y
     elif dataset.metadata.get("target") == "gp":
-        y = draw_gp_target(matrix, seed=seed)
+        y = gp_target(matrix, seed=seed)
     else:
         raise DataError(f"the data {dataset.name!r} has no target; the pool check needs labels (or target=gp).")
     order = np.random.default_rng(np.random.SeedSequence([seed, 0x9001])).permutation(pool_size)

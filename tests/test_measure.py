@@ -9,9 +9,9 @@ from rich.console import Console
 import kernelscale as ks
 from kernelscale import measurements, theory
 from kernelscale.cli import _print_measurement
-from kernelscale.data import sample_gp_target
 from kernelscale.fit import fit_curve
-from kernelscale.spectrum import eigendecompose, project_target
+from kernelscale.spectrum import eigenvalues_and_powers
+from kernelscale.targets import gp_target
 from kernelscale._compat import precise_function
 
 ARCH = "fc:depth=3,act=relu"
@@ -31,9 +31,9 @@ def sphere_gp():
     arch = ks.parse_architecture(ARCH)
     data = ks.load_dataset("sphere:dim=4", n_samples=1500, seed=0)
     matrix = np.asarray(arch.kernel_fn(data.x, None, "ntk"))
-    values, vectors = eigendecompose(matrix)
-    y = sample_gp_target(values, vectors, seed=0)
-    return matrix, y, values, project_target(vectors, y)
+    y = gp_target(matrix, seed=0)
+    values, powers, _ = eigenvalues_and_powers(matrix, y)
+    return matrix, y, values, powers
 
 
 def test_theory_with_held_out_correction_matches_kernel_regression_on_a_gp_teacher(sphere_gp):

@@ -11,6 +11,7 @@ rows met the goals (alpha_D within 0.03; alpha_W within 0.03 of linear_rf everyw
 """
 
 import argparse
+import re
 from pathlib import Path
 
 import matplotlib
@@ -65,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="the first three cases only")
     parser.add_argument("--only", default=None, help="cases whose arch or data contains this string")
+    parser.add_argument("--match", default=None, help="cases whose 'arch data' matches this regular expression, e.g. "
+                        "'fc:depth=1,act=(relu|erf) (digits|mnist5k|sphere:dim=3)'")
     parser.add_argument("--resume", action="store_true",
                         help="reuse the cases saved by an interrupted run of the same code (results/compare_cases)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "compare.md"))
@@ -73,6 +76,8 @@ def main() -> None:
     cases = CASES[:3] if args.quick else CASES
     if args.only:
         cases = [case for case in cases if args.only in case[0] or args.only in case[1]]
+    if args.match:
+        cases = [case for case in cases if re.search(args.match, f"{case[0]} {case[1]}")]
     print(describe(), "\n", flush=True)
     results = []
     for arch, data, n, kernel in cases:

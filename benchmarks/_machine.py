@@ -30,7 +30,9 @@ def describe() -> str:
 
 
 def fmt(value, ci=None) -> str:
-    """``0.123 [0.100, 0.150]``, or ``-`` for a missing value."""
+    """``0.123 [0.100, 0.150]`` of an Estimate (or a number and its interval), or ``-`` for a missing value."""
     if value is None:
         return "-"
+    if isinstance(value, kernelscale.Estimate):
+        value, ci = value.value, value.ci
     return f"{value:.3f}" + ("" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]")

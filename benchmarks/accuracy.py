@@ -37,8 +37,8 @@ def main() -> None:
                     print(f"| {kind} | {dim} | {seed} | {truth:.3f} | - | - | - | - | no | {p.status} | - | "
                           f"{time.perf_counter() - start:.0f} |")
                     continue
-                low, high = p.alpha_K_ci
-                print(f"| {kind} | {dim} | {seed} | {truth:.3f} | {p.alpha_K:.3f} | {p.alpha_K - truth:+.3f} | "
+                low, high = p.alpha_K.ci
+                print(f"| {kind} | {dim} | {seed} | {truth:.3f} | {p.alpha_K.value:.3f} | {p.alpha_K.value - truth:+.3f} | "
                       f"[{low:.3f}, {high:.3f}] | {(high - low) / 2:.3f} | {'yes' if low <= truth <= high else 'NO'} "
                       f"| {p.status} | {p.fit_window[0]}..{p.fit_window[1]} | {time.perf_counter() - start:.0f} |",
                       flush=True)

@@ -47,18 +47,16 @@ def _short(data: str) -> str:
 
 
 def _diff(a, b) -> str:
-    return "-" if a is None or b is None else f"{a - b:+.3f}"
+    return "-" if a is None or b is None else f"{a.value - b.value:+.3f}"
 
 
 def _rows(c):
     """The recommended alpha_D row, and the alpha_W rows by kind: linear_rf, readout, finite-width check."""
     kinds = {}
+    names = {ks.RowKind.W_FINITE_WIDTH: "fw", ks.RowKind.W_LINEAR_RF: "rf", ks.RowKind.W_READOUT: "readout"}
     for row in c.rows:
-        if row.quantity != "alpha_W" or "trained" in row.basis:
-            continue
-        kind = ("fw" if row.basis.startswith("finite-width check") else
-                "rf" if "linear random features" in row.basis else "readout")
-        kinds[kind] = row
+        if row.kind in names:
+            kinds[names[row.kind]] = row
     return c.rows[0], kinds
 
 
@@ -95,10 +93,10 @@ def main() -> None:
             CASE_DIR.mkdir(parents=True, exist_ok=True)
             saved.write_text(c.to_json())
         d_row, w = _rows(c)
-        print(f"{arch} {_short(data)} {kernel}: alpha_D {c.alpha_D_predicted:.3f}/{c.alpha_D_measured:.3f}; "
-              f"E_W {w['rf'].predicted:.3f} linear_rf {w['rf'].measured:.3f}; E_W {w['readout'].predicted:.3f} "
-              f"readout {w['readout'].measured:.3f}"
-              + (f"; finite-width {w['fw'].predicted:.3f} ({c.seconds_finite_width:.1f} s)" if "fw" in w else ""),
+        print(f"{arch} {_short(data)} {kernel}: alpha_D {fmt(c.alpha_D_predicted)}/{fmt(c.alpha_D_measured)}; "
+              f"E_W {fmt(w['rf'].predicted)} linear_rf {fmt(w['rf'].measured)}; E_W {fmt(w['readout'].predicted)} "
+              f"readout {fmt(w['readout'].measured)}"
+              + (f"; finite-width {fmt(w['fw'].predicted)} ({c.seconds_finite_width:.1f} s)" if "fw" in w else ""),
               flush=True)
         results.append((arch, data, kernel, depth, c))
 
@@ -108,10 +106,10 @@ def main() -> None:
     for arch, data, kernel, depth, c in results:
         d_row, _ = _rows(c)
         lines.append(f"| {arch} | {_short(data)} | {c.n} | {kernel} | {c.d_range[0]}..{c.d_range[1]} | "
-                     f"{fmt(c.alpha_D_predicted, c.alpha_D_predicted_ci)} | "
-                     f"{fmt(c.prediction.alpha_D_kernel_only, c.prediction.alpha_D_kernel_only_ci)} | "
-                     f"{fmt(c.prediction.alpha_D_task_aware, c.prediction.alpha_D_task_aware_ci)} | "
-                     f"{fmt(c.alpha_D_measured, c.alpha_D_measured_ci)} | {d_row.verdict} | "
+                     f"{fmt(c.alpha_D_predicted)} | "
+                     f"{fmt(c.prediction.alpha_D_kernel_only)} | "
+                     f"{fmt(c.prediction.alpha_D_task_aware)} | "
+                     f"{fmt(c.alpha_D_measured)} | {d_row.verdict} | "
                      f"{_diff(c.alpha_D_predicted, c.alpha_D_measured)} | {c.seconds_predict:.1f} | "
                      f"{c.seconds_measure:.1f} |")
     lines += ["", "alpha_W (theory E_W(P) on the NNGP spectrum; linear_rf against P, readout against width; "
@@ -121,13 +119,13 @@ def main() -> None:
     for arch, data, kernel, depth, c in results:
         _, w = _rows(c)
         fw = w.get("fw")
-        check = (f"{fmt(fw.predicted, fw.predicted_ci)} | {_diff(fw.predicted, fw.measured)} | "
+        check = (f"{fmt(fw.predicted)} | {_diff(fw.predicted, fw.measured)} | "
                  f"{c.seconds_finite_width:.1f} |") if fw else "- | - | - |"
         lines.append(f"| {arch} | {_short(data)} | {c.width_range[0]}..{c.width_range[1]} | "
-                     f"{fmt(w['rf'].predicted, w['rf'].predicted_ci)} | {fmt(w['rf'].measured, w['rf'].measured_ci)} "
+                     f"{fmt(w['rf'].predicted)} | {fmt(w['rf'].measured)} "
                      f"| {_diff(w['rf'].predicted, w['rf'].measured)} | "
-                     f"{fmt(w['readout'].predicted, w['readout'].predicted_ci)} | "
-                     f"{fmt(w['readout'].measured, w['readout'].measured_ci)} | {w['readout'].verdict} | "
+                     f"{fmt(w['readout'].predicted)} | "
+                     f"{fmt(w['readout'].measured)} | {w['readout'].verdict} | "
                      f"{_diff(w['readout'].predicted, w['readout'].measured)} | {check}")
     lines += ["", f"Goals (|difference| <= {GOAL}):"]
     for label, picks in (
@@ -138,35 +136,33 @@ def main() -> None:
             ("alpha_W theory against the readout, depth 1 and 2",
              [(r, _rows(r[4])[1]["readout"].predicted, _rows(r[4])[1]["readout"].measured)
               for r in results if r[3] <= 2 and r[0].startswith("fc")])):
-        failed = [f"{r[0]} {_short(r[1])} {r[2]} ({p - m:+.3f})" for r, p, m in picks if abs(p - m) > GOAL]
+        failed = [f"{r[0]} {_short(r[1])} {r[2]} ({_diff(p, m)})" for r, p, m in picks if abs(p.value - m.value) > GOAL]
         lines.append(f"- {label}: {len(picks) - len(failed)} of {len(picks)} rows within {GOAL}"
                      + (f"; missed: {'; '.join(failed)}" if failed else ""))
     deep = [r for r in results if r[3] >= 3 and "fw" in _rows(r[4])[1]]
     for r in deep:
         w = _rows(r[4])[1]
         lines.append(f"- {r[0]} {_short(r[1])}: readout gap "
-                     f"{w['readout'].predicted - w['readout'].measured:+.3f} with the NNGP theory, "
-                     f"{w['fw'].predicted - w['fw'].measured:+.3f} with the finite-width check")
+                     f"{_diff(w['readout'].predicted, w['readout'].measured)} with the NNGP theory, "
+                     f"{_diff(w['fw'].predicted, w['fw'].measured)} with the finite-width check")
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     Path(args.out).write_text(text)
 
     fig, ax = plt.subplots(figsize=(6, 6))
-    for marker, pick, label in (("o", lambda c, w: (c.alpha_D_predicted, c.alpha_D_predicted_ci, c.alpha_D_measured,
-                                                      c.alpha_D_measured_ci), "alpha_D"),
-                                ("s", lambda c, w: (w["rf"].predicted, w["rf"].predicted_ci, w["rf"].measured,
-                                                    w["rf"].measured_ci), "alpha_W, linear_rf"),
-                                ("^", lambda c, w: (w["readout"].predicted, w["readout"].predicted_ci,
-                                                    w["readout"].measured, w["readout"].measured_ci),
+    for marker, pick, label in (("o", lambda c, w: (c.alpha_D_predicted, c.alpha_D_measured), "alpha_D"),
+                                ("s", lambda c, w: (w["rf"].predicted, w["rf"].measured), "alpha_W, linear_rf"),
+                                ("^", lambda c, w: (w["readout"].predicted, w["readout"].measured),
                                  "alpha_W, readout")):
         first = True
         for *_, c in results:
-            predicted, ci, measured, mci = pick(c, _rows(c)[1])
+            p, m = pick(c, _rows(c)[1])
+            predicted, ci, measured, mci = p.value, p.ci, m.value, m.ci
             ax.errorbar(measured, predicted, xerr=[[measured - mci[0]], [mci[1] - measured]],
                         yerr=[[predicted - ci[0]], [ci[1] - predicted]], fmt=marker, ms=4, capsize=2,
                         color={"o": "C0", "s": "C1", "^": "C2"}[marker], label=label if first else None)
             first = False
-    values = [v for *_, c in results for v in (c.alpha_D_measured, c.alpha_D_predicted, c.alpha_W_measured)]
+    values = [v.value for *_, c in results for v in (c.alpha_D_measured, c.alpha_D_predicted, c.alpha_W_measured)]
     span = [0.8 * min(values), 1.25 * max(values)]
     ax.plot(span, span, "k--", lw=1, label="predicted = measured")
     ax.set(xscale="log", yscale="log", xlabel="measured exponent", ylabel="predicted exponent",

@@ -1,7 +1,7 @@
 """What the predicted curves L(D) and L(P) add to ``predict`` (issue: predict past the sample, item 6).
 
 In one process: ``predict`` as it runs now (default sizes, both curves) against the same call with the curves
-switched off (``kernelscale.api.predict_curve`` replaced by a function that returns None: predict as it was before
+switched off (``kernelscale.predict``'s ``predict_curve`` replaced by a function that returns None: predict as it was before
 the curves), alternating, best of 5 each, kernels from a warmed cache (so the ratio is over the rest of predict's
 work, the most demanding comparison) with and without the intrinsic dimension.
 
@@ -9,12 +9,14 @@ work, the most demanding comparison) with and without the intrinsic dimension.
 """
 
 import argparse
+import importlib
 import time
 
 from _machine import describe
 
 import kernelscale as ks
-import kernelscale.api as api
+
+api = importlib.import_module("kernelscale.predict")  # the module (kernelscale.predict is the function)
 
 ARCH = "fc:depth=3,act=relu"
 

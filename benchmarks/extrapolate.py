@@ -29,9 +29,9 @@ from _machine import describe
 import kernelscale as ks
 from kernelscale.plots import readable_log_ticks
 from kernelscale import theory
-from kernelscale.curves import default_sizes as default_curve_sizes
+from kernelscale.curves import default_curve_sizes
 from kernelscale.fit import fit_tail_exponent
-from kernelscale.measurements import default_sizes, kernel_regression_losses
+from kernelscale.measurements import default_measured_sizes, kernel_regression_losses
 from kernelscale.pool import make_pool, measure_pool_curve, pool_rows, pool_sample, test_points
 
 ARCH = "fc:depth=3,act=relu"
@@ -58,9 +58,9 @@ def straight_continuation(spec, sizes):
         return None
     end = kernel_fit.window[1]
     index = np.arange(end + 1, 50 * spec.n + 1, dtype=np.float64)
-    tail = index ** -(1 + kernel_fit.exponent)
+    tail = index ** -(1 + kernel_fit.exponent.value)
     tail *= (spec.trace - spec.eigenvalues[:end].sum()) / tail.sum()
-    powers = index ** -(1 + target_fit.exponent)
+    powers = index ** -(1 + target_fit.exponent.value)
     powers *= (spec.target_norm - spec.target_powers[:end].sum()) / powers.sum()
     return np.array(theory.learning_curve(np.r_[spec.eigenvalues[:end], tail],
                                           np.r_[spec.target_powers[:end], powers], sizes).errors)
@@ -87,7 +87,7 @@ def baselines(sample, sizes, seed):
     """A power law fitted to kernel regression measured on the sample (D = n/64..n/4, 5 repeats, tested on the
     rest of the sample) over all its sizes, and over the upper half (broken power law)."""
     matrix = ks.compute_kernel(ARCH, sample.x, kind="ntk").matrix
-    grid = default_sizes(sample.n)
+    grid = default_measured_sizes(sample.n)
     losses = kernel_regression_losses(matrix, sample.y, grid, repeats=5, seed=seed).mean(axis=1)
     log_x, log_y, log_s = np.log(grid), np.log(losses), np.log(sizes)
     full = np.polyfit(log_x, log_y, 1)
@@ -148,7 +148,7 @@ def main() -> None:
             coverage[0] += sum(r.loss_verdict == "agree" for r in rows)
             coverage[1] += sum(r.exponent_verdict == "agree" for r in rows)
             coverage[2] += len(rows)
-            predicted = np.array([curve.loss[curve.sizes.index(d)] for d in sizes])
+            predicted = np.array([curve.loss[curve.sizes.index(d)].value for d in sizes])
             methods = [(f"kernelscale, seed {seed} ({seconds_predict:.1f} s; bands: "
                         f"{sum(r.loss_verdict == 'agree' for r in rows)}/{len(rows)} agree)", predicted)]
             spec = prediction.spectrum
@@ -166,9 +166,9 @@ def main() -> None:
                 lines.append(line)
             if seed == seeds[0]:
                 sizes_all = np.asarray(curve.sizes)
-                low, high = np.asarray(curve.loss_ci).T
+                low, high = np.asarray([e.ci for e in curve.loss]).T
                 ax.fill_between(sizes_all, low, high, color="C0", alpha=0.2)
-                ax.loglog(sizes_all, curve.loss, "-", color="C0", label=f"kernelscale from n = {n} (seed 0)")
+                ax.loglog(sizes_all, [e.value for e in curve.loss], "-", color="C0", label=f"kernelscale from n = {n} (seed 0)")
                 ax.loglog(sizes, power, ":", color="C3", label="baseline power law (seed 0)")
                 if straight is not None:
                     ax.loglog(sizes, straight, "--", color="C2", label="straight continuation (seed 0)")
@@ -193,7 +193,8 @@ def main() -> None:
 
 
 def fit_interval(fit) -> str:
-    return "" if fit.ci is None else f"[{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]"
+    ci = None if fit.exponent is None else fit.exponent.ci
+    return "" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 if __name__ == "__main__":

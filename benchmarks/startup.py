@@ -7,7 +7,10 @@ run on this machine, each command in a fresh process, alternating, best of ``--r
    process, importing nothing of kernelscale: the neural-tangents shim run as a script, the same network's kernel in
    one jitted call, numpy eigh, one least-squares fit of log lambda on log i (goal: at most 1.5 times).
 
-    uv run python benchmarks/startup.py [--runs 3] [--skip-mnist]
+With ``--against DIR`` (another checkout with its own ``.venv``, e.g. the commit before a change) the same commands
+and a refused bad option (``--kernel rbf``) run from both, alternating, as ratios this / that.
+
+    uv run python benchmarks/startup.py [--runs 3] [--skip-mnist] [--against ../other-checkout]
 """
 
 import argparse
@@ -44,17 +47,17 @@ np.polyfit(np.log(index), np.log(values[index - 1]), 1)
 """
 
 
-def timed(command: list[str], env: dict) -> float:
+def timed(command: list[str], env: dict, check: bool = True) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=check, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
-def compare(label: str, ours: list[str], floor: list[str], runs: int, env: dict) -> None:
+def compare(label: str, ours: list[str], floor: list[str], runs: int, env: dict, check: bool = True) -> None:
     times = {"ours": [], "floor": []}
     for _ in range(runs):
-        times["floor"].append(timed(floor, env))
-        times["ours"].append(timed(ours, env))
+        times["floor"].append(timed(floor, env, check))
+        times["ours"].append(timed(ours, env, check))
     best_ours, best_floor = min(times["ours"]), min(times["floor"])
     print(f"| {label} | {best_ours:.2f} | {best_floor:.2f} | {best_ours / best_floor:.2f} |", flush=True)
 
@@ -63,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-mnist", action="store_true")
+    parser.add_argument("--against", type=Path, default=None, help="another checkout whose .venv/bin/kernelscale to "
+                        "compare with, command by command")
     args = parser.parse_args()
     print(describe())
     print(f"best of {args.runs} alternating runs, each a fresh process\n")
@@ -79,6 +84,23 @@ def main() -> None:
                      "--no-cache"]
             compare("predict mnist5k n=4000, no cache / bare pipeline", mnist, [sys.executable, "-c", BARE],
                     args.runs, env)
+        if args.against is not None:
+            against_checkout(args, digits, env)
+
+
+def against_checkout(args, digits: list[str], env: dict) -> None:
+    """This checkout's commands against another checkout's, each from its own environment."""
+    other = str(args.against.resolve() / ".venv" / "bin" / "kernelscale")
+    print(f"\nthis checkout against {args.against.resolve()}\n")
+    print("| command | this s | that s | ratio |")
+    print("|---|---|---|---|")
+    subprocess.run([other, *digits[1:]], check=True, env=env, stdout=subprocess.DEVNULL)  # its own cache entry
+    compare("predict digits n=600, cached kernel", digits, [other, *digits[1:]], args.runs, env)
+    bad = [*digits, "--kernel", "rbf"]
+    compare("predict --kernel rbf (refused)", bad, [other, *bad[1:]], args.runs, env, check=False)
+    if not args.skip_mnist:
+        mnist = [*digits[:4], "--data", "mnist5k", "--n", "4000", "--no-cache"]
+        compare("predict mnist5k n=4000, no cache", mnist, [other, *mnist[1:]], args.runs, env)
 
 
 if __name__ == "__main__":

@@ -44,11 +44,11 @@ def main() -> None:
         result = ks.sweep(arch, data, parameter=option, values=values, n_samples=n, with_compare=with_compare)
         for point in result.points:
             p, c, d = point.prediction, point.comparison, point.prediction.intrinsic_dimension
-            row = (f"| {arch} | {data} | {n} | {option} | {point.value} | {fmt(p.alpha_K, p.alpha_K_ci)} | "
-                   f"{fmt(p.target_decay)} | {fmt(p.alpha_D, p.alpha_D_ci)} | {d.twonn:.2f} / {d.mle:.2f} | "
+            row = (f"| {arch} | {data} | {n} | {option} | {point.value} | {fmt(p.alpha_K)} | "
+                   f"{fmt(None if p.target_decay is None else p.target_decay.value)} | {fmt(p.alpha_D)} | {d.twonn:.2f} / {d.mle:.2f} | "
                    f"{d.alpha_manifold_twonn:.3f} | "
-                   f"{fmt(c.alpha_D_predicted, c.alpha_D_predicted_ci) if c else '-'} | "
-                   f"{fmt(c.alpha_D_measured, c.alpha_D_measured_ci) if c else '-'} | "
+                   f"{fmt(c.alpha_D_predicted) if c else '-'} | "
+                   f"{fmt(c.alpha_D_measured) if c else '-'} | "
                    f"{c.rows[0].verdict if c else '-'} | {time.perf_counter() - start:.0f} |")
             lines.append(row)
             print(row, flush=True)

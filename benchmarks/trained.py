@@ -22,7 +22,8 @@ import numpy as np
 from _machine import describe, fmt
 
 import kernelscale as ks
-from kernelscale.plots import readable_log_ticks, short_title
+from kernelscale.plots import readable_log_ticks
+from kernelscale.report import short_title
 
 CASES = [  # (arch, data, n)
     ("fc:depth=3,act=relu", "sphere:dim=3,target=gp", 2000),
@@ -31,8 +32,6 @@ CASES = [  # (arch, data, n)
 ]
 
 
-def _row(c, basis_word):
-    return next(row for row in c.rows if basis_word in row.basis)
 
 
 def main() -> None:
@@ -54,16 +53,15 @@ def main() -> None:
     for arch, data, n in CASES[:1] if args.quick else CASES:
         start = time.perf_counter()
         c = ks.compare(arch, data, n_samples=n, repeats=5, seed=0, trained=True, training=settings)
-        trained_d = _row(c, "trained networks (adam, width")
-        trained_w = _row(c, "trained networks (adam, D")
+        trained_d, trained_w = c.row(ks.RowKind.D_TRAINED), c.row(ks.RowKind.W_TRAINED)
         curves = c.measurement.curves
         width_curve = curves["trained_width"]
-        line = (f"| {data} | {c.n} | {fmt(trained_d.predicted, trained_d.predicted_ci)} | "
-                f"{fmt(c.alpha_D_measured, c.alpha_D_measured_ci)} | "
-                f"{fmt(trained_d.measured, trained_d.measured_ci)} | {trained_d.verdict} | "
-                f"{fmt(trained_w.predicted, trained_w.predicted_ci)} | "
-                f"{fmt(c.alpha_W_measured, c.alpha_W_measured_ci)} | "
-                f"{fmt(trained_w.measured, trained_w.measured_ci)} | "
+        line = (f"| {data} | {c.n} | {fmt(trained_d.predicted)} | "
+                f"{fmt(c.alpha_D_measured)} | "
+                f"{fmt(trained_d.measured)} | {trained_d.verdict} | "
+                f"{fmt(trained_w.predicted)} | "
+                f"{fmt(c.alpha_W_measured)} | "
+                f"{fmt(trained_w.measured)} | "
                 f"{width_curve.x[0]}..{width_curve.x[-1]} at D = {width_curve.settings['D']}, "
                 f"{width_curve.fit.status} | {trained_w.verdict} | "
                 f"{np.mean(curves['trained_data'].losses[-1]):.4f} / {np.mean(width_curve.losses[-1]):.4f} | "

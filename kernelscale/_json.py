@@ -1,20 +1,66 @@
 """JSON round trips for the frozen result dataclasses: ``cls.from_dict(r.to_dict()) == r``, driven by the field
-annotations (tuples become lists and back; nested results become dicts and back)."""
+annotations (tuples become lists and back; nested results become dicts and back; enumerations their values).
+
+Two rules keep the JSON as users' scripts read it:
+
+* a field holding an :class:`~kernelscale.estimates.Estimate` ``x`` is written as ``"x": value`` and
+  ``"x_ci": [low, high]`` (the second key's name can be set with ``metadata={"ci_key": ...}``); a tuple of
+  Estimates as two lists;
+* a result lists in ``JSON_DERIVED`` the properties derived from its fields that the JSON also carries; they are
+  written after the fields (an Estimate-valued one, by its return annotation, as two keys) and ignored when
+  reading.
+
+Top-level results carry ``"schema_version"`` (:data:`SCHEMA_VERSION`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import types
 import typing
 from typing import Any, ClassVar
 
+from .estimates import Estimate
+
+# 1: the keys written before the schema had a version; 2: the same keys, with "schema_version" and, beside them,
+# new keys only (Prediction's eigensolver_reason; a comparison row's kind and note)
+SCHEMA_VERSION = 2
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        return next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _estimate_kind(annotation: Any) -> str | None:
+    """"one" for ``Estimate | None``, "many" for ``tuple[Estimate, ...]``, else None."""
+    annotation = _strip_optional(annotation)
+    if annotation is Estimate:
+        return "one"
+    if typing.get_origin(annotation) is tuple and typing.get_args(annotation)[:1] == (Estimate,):
+        return "many"
+    return None
+
+
+def _ci_key(field: dataclasses.Field) -> str:
+    return field.metadata.get("ci_key", f"{field.name}_ci")
+
+
+def _flatten(name: str, ci_key: str, value: Any, kind: str) -> dict[str, Any]:
+    if kind == "one":
+        return {name: None if value is None else value.value, ci_key: None if value is None else _plain(value.ci)}
+    return {name: [e.value for e in value], ci_key: [_plain(e.ci) for e in value]}
+
 
 def _plain(value: Any) -> Any:
-    """Tuples -> lists, numpy scalars -> Python numbers, nested dataclasses -> dicts."""
+    """Tuples -> lists, numpy scalars -> Python numbers, enumerations -> values, nested dataclasses -> dicts."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.metadata.get("json", True)}
+        return _plain_dataclass(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -24,29 +70,60 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_dataclass(value: Any) -> dict[str, Any]:
+    hints = typing.get_type_hints(type(value))
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(value):
+        if not field.metadata.get("json", True):
+            continue
+        kind = _estimate_kind(hints[field.name])
+        if kind:
+            out.update(_flatten(field.name, _ci_key(field), getattr(value, field.name), kind))
+        else:
+            out[field.name] = _plain(getattr(value, field.name))
+    for name in getattr(type(value), "JSON_DERIVED", ()):
+        kind = _estimate_kind(typing.get_type_hints(getattr(type(value), name).fget).get("return"))
+        derived = getattr(value, name)
+        out.update(_flatten(name, f"{name}_ci", derived, kind) if kind else {name: _plain(derived)})
+    return out
+
+
 def _decode(annotation: Any, value: Any) -> Any:
     """Rebuild a value of type ``annotation`` from its JSON form: lists -> tuples, dicts -> dataclasses."""
     if value is None:
         return None
+    annotation = _strip_optional(annotation)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (types.UnionType, typing.Union):
-        return _decode(next(a for a in args if a is not type(None)), value)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], v) for v in value)
         return tuple(_decode(a, v) for a, v in zip(args, value))
     if origin is dict:
         return {k: _decode(args[1], v) for k, v in value.items()}
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation(value)
     if dataclasses.is_dataclass(annotation):
         return from_plain(annotation, value)
     return value
 
 
+def _decode_field(field: dataclasses.Field, annotation: Any, data: dict[str, Any]) -> Any:
+    kind = _estimate_kind(annotation)
+    if kind == "one":
+        value = data[field.name]
+        ci = data.get(_ci_key(field))
+        return None if value is None else Estimate(value, None if ci is None else tuple(ci))
+    if kind == "many":
+        return tuple(Estimate(v, None if ci is None else tuple(ci))
+                     for v, ci in zip(data[field.name], data[_ci_key(field)]))
+    return _decode(annotation, data[field.name])
+
+
 def from_plain(cls: type, data: dict[str, Any]) -> Any:
     """Inverse of :func:`_plain` for dataclass ``cls``, driven by its field annotations; fields marked
-    ``metadata={"json": False}`` take their defaults."""
+    ``metadata={"json": False}`` take their defaults, and derived keys are ignored."""
     hints = typing.get_type_hints(cls)
-    return cls(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)
+    return cls(**{f.name: _decode_field(f, hints[f.name], data) for f in dataclasses.fields(cls)
                   if f.metadata.get("json", True)})
 
 
@@ -56,8 +133,9 @@ class JsonResult:
     __dataclass_fields__: ClassVar[dict]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: tuples as lists, nested results as dicts; fields with ``json=False`` metadata left out."""
-        return _plain(self)
+        """JSON-ready dict with ``schema_version``: tuples as lists, nested results as dicts, Estimates as value and
+        interval keys, derived values beside the fields; fields with ``json=False`` metadata left out."""
+        return {"schema_version": SCHEMA_VERSION, **_plain(self)}
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), **kwargs)

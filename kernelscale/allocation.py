@@ -9,7 +9,8 @@ the constraint (Lagrange) gives closed forms (Hoffmann et al., arXiv 2203.15556,
 
 For p = q = 1: ``a = beta / (alpha + beta)``, ``b = alpha / (alpha + beta)``, ``G = (alpha A / (beta B))^(1/(alpha +
 beta))``. When alpha = beta (the duality of random-feature models, exact when the target's powers follow the kernel's
-eigenvalues; THEORY.md 1b) a = b = 1/2: N_opt and D_opt grow in proportion, ``D_opt / N_opt = (B / A)^(1/alpha)``,
+eigenvalues; docs/theory.md, "Width") a = b = 1/2: N_opt and D_opt grow in proportion,
+``D_opt / N_opt = (B / A)^(1/alpha)``,
 the linear relation of Jeon & Van Roy (arXiv 2212.01365).
 
 :func:`fit_loss_model` fits the five parameters to losses measured on a grid of (N, D) with a bootstrap over
@@ -20,125 +21,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import numpy as np
 
 from .errors import DataError
-from ._json import JsonResult
-from .specs import parse_spec
-
-COST_SCHEMAS = {
-    "6nd": {},
-    "nd": {},
-    "power": {"k": 6.0, "p": 1.0, "q": 1.0},
-}
-_PRESETS = {"6nd": (6.0, 1.0, 1.0), "nd": (1.0, 1.0, 1.0)}
+from .options import validated
+from .random import generator
+from .results import Allocation, CostModel, LossModel, LossModelFit
 
 
-@dataclasses.dataclass(frozen=True)
-class CostModel(JsonResult):
-    """Compute ``C = k N^p D^q`` of training a model with N parameters on D examples."""
-
-    k: float = 6.0
-    p: float = 1.0
-    q: float = 1.0
-
-    def __post_init__(self):
-        for name in ("k", "p", "q"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise DataError(f"cost model: {name} must be a finite number > 0; got {value!r}.")
-
-    @classmethod
-    def parse(cls, spec: str) -> CostModel:
-        """``"6nd"`` (default, Chinchilla), ``"nd"``, or ``"power:k=2,p=2,q=1"`` (e.g. least squares on N features)."""
-        name, options = parse_spec(spec, COST_SCHEMAS, what="cost model")
-        return cls(*_PRESETS[name]) if name in _PRESETS else cls(options["k"], options["p"], options["q"])
-
-    def compute(self, n: float, d: float) -> float:
-        return self.k * n**self.p * d**self.q
-
-    def describe(self) -> str:
-        return f"C = {self.k:g} N^{self.p:g} D^{self.q:g}"
-
-
-@dataclasses.dataclass(frozen=True)
-class LossModel(JsonResult):
-    """``L(N, D) = E + A / N^alpha + B / D^beta``; E >= 0, A, B, alpha, beta > 0."""
-
-    E: float
-    A: float
-    B: float
-    alpha: float
-    beta: float
-
-    def __post_init__(self):
-        check_loss_model(self.E, self.A, self.B, self.alpha, self.beta)
-
-    def loss(self, n, d):
-        n, d = np.asarray(n, dtype=np.float64), np.asarray(d, dtype=np.float64)
-        return self.E + self.A / n**self.alpha + self.B / d**self.beta
-
-
-def check_loss_model(E, A, B, alpha, beta) -> None:
-    """Raise DataError naming each parameter that makes the optimum undefined."""
-    problems = []
-    if not (_finite(E) and E >= 0):
-        problems.append(f"E = {E!r} (irreducible loss; needs a finite number >= 0)")
-    for name, value in (("A", A), ("B", B)):
-        if not (_finite(value) and value > 0):
-            problems.append(f"{name} = {value!r} (needs a finite number > 0; with {name} <= 0 that term never "
-                            "limits the loss and the optimum puts all compute on the other)")
-    for name, value in (("alpha", alpha), ("beta", beta)):
-        if not (_finite(value) and value > 0):
-            problems.append(f"{name} = {value!r} (needs a finite exponent > 0; with {name} <= 0 more of that "
-                            "resource never lowers the loss, so no finite optimum exists)")
-    if problems:
-        raise DataError("loss model L = E + A/N^alpha + B/D^beta is not usable: " + "; ".join(problems) + ".")
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value)
-
-
-@dataclasses.dataclass(frozen=True)
-class Allocation(JsonResult):
-    """The compute-optimal split of one budget.
-
-    Attributes:
-      compute: the budget C; cost: the cost model.
-      n_opt, d_opt: the optimal model size N and data size D; loss_opt = L(n_opt, d_opt).
-      a, b: exponents of ``N_opt ~ C^a``, ``D_opt ~ C^b``.
-      G: the prefactor of ``N_opt = G (C/k)^a``.
-      tokens_per_parameter: d_opt / n_opt.
-      explanation: what the exponents mean (the duality case alpha = beta included).
-      model: the loss model used.
-      ci: 95% intervals of n_opt, d_opt, a, b when the model was fitted to measured losses (else empty).
-      model_ci: 95% intervals of the model's parameters when fitted (else empty).
-      fit: the fit to measured losses, or None when the parameters were given.
-    """
-
-    compute: float
-    cost: CostModel
-    n_opt: float
-    d_opt: float
-    loss_opt: float
-    a: float
-    b: float
-    G: float
-    tokens_per_parameter: float
-    explanation: str
-    model: LossModel
-    ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-    model_ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
-    fit: LossModelFit | None = None
-
-
+@validated
 def compute_optimal(model: LossModel, compute: float, cost: CostModel = CostModel()) -> Allocation:
     """N_opt(C), D_opt(C) minimising ``model.loss`` subject to ``cost.compute(N, D) = compute`` (closed form)."""
-    if not (_finite(compute) and compute > 0):
-        raise DataError(f"compute must be a finite number > 0 (FLOPs, or the cost model's units); got {compute!r}.")
     k, p, q = cost.k, cost.p, cost.q
     denominator = q * model.alpha + p * model.beta
     a, b = model.beta / denominator, model.alpha / denominator
@@ -171,29 +65,6 @@ def frontier(model: LossModel, computes, cost: CostModel = CostModel()) -> np.nd
 
 
 # ---------------------------------------------------------------------------------------------------- fitting
-
-
-@dataclasses.dataclass(frozen=True)
-class LossModelFit(JsonResult):
-    """A loss model fitted to a measured grid.
-
-    Attributes:
-      model: the fit to the mean loss over repeats.
-      ci: 95% percentile bootstrap interval (over repeats) of each parameter, keyed ``E, A, B, alpha, beta``.
-      n_values (m,), d_values (k,): the grid; losses (m, k, repeats): the measured losses.
-      rms_log_residual: root-mean-square of ``log L_fit - log L_measured`` over the grid.
-      bootstrap: the models fitted to resampled repeats (resamples that failed to fit are left out).
-      source: what produced the grid (architecture, data, sample, ridge, widths...), empty for a user's grid.
-    """
-
-    model: LossModel
-    ci: dict[str, tuple[float, float]]
-    n_values: tuple[float, ...]
-    d_values: tuple[float, ...]
-    losses: tuple[tuple[tuple[float, ...], ...], ...]
-    rms_log_residual: float
-    bootstrap: tuple[LossModel, ...]
-    source: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 _PARAMETERS = ("E", "A", "B", "alpha", "beta")
@@ -258,7 +129,7 @@ def fit_loss_model(n_values, d_values, losses, *, n_boot: int = 200, seed: int =
                         "and D, or widen the grid.")
     model = _model(theta)
     residual = np.log(model.loss(n_grid, d_grid)) - np.log(losses.mean(axis=2))
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "loss_model_bootstrap")
     repeats = losses.shape[2]
     bootstrap = []
     for _ in range(n_boot if repeats >= 2 else 0):
@@ -278,6 +149,7 @@ def _model(theta: np.ndarray) -> LossModel:
                      alpha=float(theta[3]), beta=float(theta[4]))
 
 
+@validated
 def allocate(compute: float, model: LossModel | LossModelFit, cost: CostModel = CostModel()) -> Allocation:
     """The compute-optimal allocation of ``compute``; with a :class:`LossModelFit`, with intervals from its bootstrap."""
     if isinstance(model, LossModel):

@@ -51,17 +51,20 @@ class Architecture:
     """A network and its infinite-width kernels.
 
     Attributes:
-      spec: canonical spec string (all options, sorted), or a user-given name for :func:`from_stax`.
+      name: ``"fc"``, ``"cnn"``, ``"cnn-gap"``, ``"resnet"``, or ``"stax"`` for a user's triple (:func:`from_stax`).
+      options: the parsed spec options, every key of the name's schema typed like its default (empty for a user's
+        triple); the properties below read them, so no stage parses the spec string again.
       init_fn, apply_fn, kernel_fn: the neural-tangents stax triple.
       input_kind: ``"flat"`` (inputs of shape (n, features)) or ``"image"`` (inputs of shape (n, H, W, C)).
       cacheable: whether ``spec`` determines the kernel (false for a user's stax triple without a stable name).
       body: ``(init_fn, apply_fn)`` of the network without its linear readout (None for a user's triple): its
         outputs, scaled as the readout scales them, are the random features whose kernel is the NNGP.
       readout_std: ``(W_std, b_std)`` of the readout layer.
-      width_key: the spec key that sets the finite width (``"width"``, or ``"k"`` for resnet).
+      label: the name a user gave a stax triple (None for a spec).
     """
 
-    spec: str
+    name: str
+    options: dict[str, Any]
     init_fn: Callable
     apply_fn: Callable
     kernel_fn: Callable
@@ -69,7 +72,31 @@ class Architecture:
     cacheable: bool = True
     body: tuple[Callable, Callable] | None = None
     readout_std: tuple[float, float] | None = None
-    width_key: str | None = None
+    label: str | None = None
+
+    @property
+    def spec(self) -> str:
+        """The canonical spec string (all options, sorted; the cache key), or ``stax:<label>`` for a user's triple."""
+        return f"stax:{self.label or 'custom'}" if self.name == "stax" else format_spec(self.name, self.options)
+
+    @property
+    def depth(self) -> int | None:
+        """Hidden layers (fc, cnn, cnn-gap) or residual blocks (resnet); None for a user's triple."""
+        return self.options.get("depth")
+
+    @property
+    def activation(self) -> str | None:
+        return self.options.get("act")
+
+    @property
+    def pooled(self) -> bool:
+        """Global average pooling before the readout (its kernel keeps one number per pair of pixels)."""
+        return self.name in ("cnn-gap", "resnet")
+
+    @property
+    def width_key(self) -> str | None:
+        """The option that sets the finite width (``"width"``, ``"k"`` for resnet), None for a user's triple."""
+        return _BUILDERS[self.name][3] if self.name in _BUILDERS else None
 
     def with_width(self, width: int) -> Architecture:
         """The same architecture with ``width`` units (channels; ``k`` for resnet) in its finite network."""
@@ -78,8 +105,7 @@ class Architecture:
                             "width experiments need a spec such as fc:depth=3.")
         if not (isinstance(width, int) and width >= 1):
             raise SpecError(f"width must be an integer >= 1, got {width!r}.")
-        name, options = parse_spec(self.spec, SCHEMAS, what="architecture")
-        return parse_architecture(format_spec(name, {**options, self.width_key: width}))
+        return build_architecture(self.name, {**self.options, self.width_key: width})
 
     def finite_network(self, outputs: int, *, zero_readout: bool = True) -> tuple[Callable, Callable]:
         """``(init_fn, apply_fn)`` of the finite network with a readout of ``outputs`` units (NTK parameterization).
@@ -172,13 +198,18 @@ _BUILDERS = {"fc": (_fc, "flat", ("depth", "width"), "width"),
 def parse_architecture(spec: str) -> Architecture:
     """Build an :class:`Architecture` from a spec string such as ``"fc:depth=3,act=relu,w_std=1.41,b_std=0.05"``."""
     name, options = parse_spec(spec, SCHEMAS, what="architecture")
-    builder, input_kind, positive_keys, width_key = _BUILDERS[name]
-    _check_positive(options, positive_keys, spec)
+    return build_architecture(name, options)
+
+
+def build_architecture(name: str, options: dict[str, Any]) -> Architecture:
+    """The :class:`Architecture` of a registered ``name`` with parsed ``options`` (every key of its schema)."""
+    builder, input_kind, positive_keys, _ = _BUILDERS[name]
+    _check_positive(options, positive_keys, format_spec(name, options))
     _activation(options["act"])
     body = stax.serial(*builder(options))
     init_fn, apply_fn, kernel_fn = stax.serial(body, _readout(options))
-    return Architecture(format_spec(name, options), init_fn, apply_fn, kernel_fn, input_kind,
-                        body=body[:2], readout_std=(options["w_std"], options["b_std"]), width_key=width_key)
+    return Architecture(name, dict(options), init_fn, apply_fn, kernel_fn, input_kind, body=body[:2],
+                        readout_std=(options["w_std"], options["b_std"]))
 
 
 # layers at the end of each body that a readout feature depends on beyond the lower layers: the last hidden layer
@@ -188,7 +219,8 @@ _TOP_LAYERS = {"fc": 2, "cnn": 3, "cnn-gap": 3}
 
 @dataclasses.dataclass(frozen=True)
 class LayerSplit:
-    """A body split below its last hidden layer (THEORY.md 1b): given the realized lower layers of a finite network,
+    """A body split below its last hidden layer (docs/theory.md, "Width"): given the realized lower layers of a finite
+    network,
     its readout features are i.i.d. random features (one per unit of the last hidden layer) of the kernel
     ``K_c = w_std^2 T_phi(w_std^2 K_hat + b_std^2) + b_std^2``, K_hat the kernel of the lower layers' outputs.
 
@@ -211,14 +243,13 @@ def split_below_last_hidden_layer(arch: Architecture) -> LayerSplit:
     ``lower_count`` entries)."""
     if arch.body is None:
         raise SpecError(f"{arch.spec!r} is a user's stax triple; the finite-width check needs a kernelscale spec.")
-    name, options = parse_spec(arch.spec, SCHEMAS, what="architecture")
-    if name not in _TOP_LAYERS:
-        raise SpecError(f"the finite-width check supports {', '.join(_TOP_LAYERS)} networks, not {name!r} (its "
+    if arch.name not in _TOP_LAYERS:
+        raise SpecError(f"the finite-width check supports {', '.join(_TOP_LAYERS)} networks, not {arch.name!r} (its "
                         "residual blocks have no single last hidden layer).")
-    layers = _BUILDERS[name][0](options)
-    lower_count = len(layers) - _TOP_LAYERS[name]
+    layers = _BUILDERS[arch.name][0](arch.options)
+    lower_count = len(layers) - _TOP_LAYERS[arch.name]
     lower_apply = stax.serial(*layers[:lower_count])[1] if lower_count else (lambda params, x, **kwargs: x)
-    top = from_stax(stax.serial(*layers[lower_count:], _readout(options)), input_kind=arch.input_kind)
+    top = from_stax(stax.serial(*layers[lower_count:], _readout(arch.options)), input_kind=arch.input_kind)
     return LayerSplit(lower_count, lower_apply, top)
 
 
@@ -231,7 +262,7 @@ def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat
         raise SpecError("from_stax expects the (init_fn, apply_fn, kernel_fn) triple returned by stax.serial(...).")
     if input_kind not in ("flat", "image"):
         raise SpecError(f"input_kind must be 'flat' or 'image', got {input_kind!r}.")
-    return Architecture(f"stax:{name or 'custom'}", *triple, input_kind=input_kind, cacheable=name is not None)
+    return Architecture("stax", {}, *triple, input_kind=input_kind, cacheable=name is not None, label=name)
 
 
 def as_architecture(arch: str | Architecture | tuple) -> Architecture:

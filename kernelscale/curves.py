@@ -1,14 +1,14 @@
-"""Predicted curves for the sizes a user asks about, past the sample (THEORY.md 1c): the test loss L(D) of kernel
-regression against the training-set size, and L(P) of P random features at infinite data, each with a band and
+"""Predicted curves for the sizes a user asks about, past the sample (docs/theory.md, "Past the sample"): the test
+loss L(D) of kernel regression against the training-set size, and L(P) of P random features at infinite data, each with a band and
 a local exponent at every size.
 
 The method, chosen by ``benchmarks/extrapolate.py`` (docs/benchmarks.md, which also reports the methods that lost):
 
 * Up to ``D_r = n/4``, the reliable range: the learning-curve theory on the sample's spectrum with the held-out
   pool correction, extrapolated to an infinite pool with the half-samples in log E,
-  ``log E_inf = 2 log E_n - mean_j log E_{n/2, j}`` (:func:`kernelscale.theory.extrapolate_to_infinite_pool`,
-  per size). This is ``compare``'s recommended method, checked against held-out kernel regression within 0.03 in
-  exponent on every sphere, digits and mnist5k benchmark row.
+  ``log E_inf = 2 log E_n - mean_j log E_{n/2, j}`` (:func:`kernelscale.theory.richardson`, per size, with the
+  interval of :func:`kernelscale.theory.extrapolate_to_infinite_pool`). This is ``compare``'s recommended method,
+  checked against held-out kernel regression within 0.03 in exponent on every sphere, digits and mnist5k benchmark row.
 * Past ``D_r``: a power law from ``D_r``, ``L(D) = L(D_r) (D / D_r)^-s``, with ``s`` the theory's local exponent
   over ``[D_r/2, D_r]``, extrapolated to an infinite pool the same way. The band combines L(D_r)'s band with s's
   interval, so it widens like ``log(D / D_r)``.
@@ -27,8 +27,10 @@ import math
 
 import numpy as np
 
-from .errors import DataError
-from .theory import extrapolate_to_infinite_pool, learning_curve, local_exponent, width_curve
+from .errors import DataError, ParameterError
+from .estimates import Estimate
+from .spectrum import Spectrum
+from .theory import extrapolate_to_infinite_pool, learning_curve, local_exponent, richardson, width_curve
 
 # the reliable range, as a fraction of n: D_r = n/4, where the data theory has been checked in the sample; for the
 # width theory P_r = n/8: E_W on an N-point pool falls to 0 as P -> N (P features span the pool), so the half-samples'
@@ -45,92 +47,82 @@ class PredictedCurve:
       x_name: ``"D"`` (training-set size, kernel regression) or ``"P"`` (features, random features at infinite
         data).
       sizes: (m,) the sizes asked for, increasing.
-      loss: (m,) predicted test MSE (summed over output columns, against the clean target).
-      loss_ci: (m,) ``(low, high)`` bands.
+      loss: (m,) predicted test MSE (summed over output columns, against the clean target) with 95% bands (JSON:
+        ``loss`` and ``loss_ci``).
       local_exponent: (m,) ``-d log L / d log x`` at each size (over one octave around it in the reliable range;
-        the continuation's exponent past it).
-      local_exponent_ci: (m,) ``(low, high)``.
+        the continuation's exponent past it), with intervals (JSON: ``local_exponent`` and ``local_exponent_ci``).
       reliable_up_to: x_r (n/4 for D, n/8 for P): up to it the curve is the sample's theory, past it the
         continuation.
-      continuation_exponent, continuation_exponent_ci: s and its interval, from the window ``continuation_window``.
+      continuation_exponent: s and its interval, from the window ``continuation_window``.
       n: the sample size; ridge, noise: as in :func:`kernelscale.theory.learning_curve` (noise summed over columns).
       assumptions: what the curve assumed, in words.
     """
 
     x_name: str
     sizes: tuple[int, ...]
-    loss: tuple[float, ...]
-    loss_ci: tuple[tuple[float, float], ...]
-    local_exponent: tuple[float, ...]
-    local_exponent_ci: tuple[tuple[float, float], ...]
+    loss: tuple[Estimate, ...]
+    local_exponent: tuple[Estimate, ...]
     reliable_up_to: int
-    continuation_exponent: float
-    continuation_exponent_ci: tuple[float, float]
+    continuation_exponent: Estimate
     continuation_window: tuple[int, int]
     n: int
     ridge: float
     noise: float
     assumptions: str
 
-    def exponent_at(self, size: int) -> tuple[float, tuple[float, float]]:
+    def exponent_at(self, size: int) -> Estimate:
         """The local exponent and its interval at ``size`` (one of :attr:`sizes`)."""
         if size not in self.sizes:
-            raise DataError(f"{size} is not one of the curve's sizes {list(self.sizes)}.")
-        index = self.sizes.index(size)
-        return self.local_exponent[index], self.local_exponent_ci[index]
+            raise ParameterError(f"{size} is not one of the curve's sizes {list(self.sizes)}.")
+        return self.local_exponent[self.sizes.index(size)]
 
 
-def check_sizes(sizes, what: str) -> tuple[int, ...]:
-    """Positive, strictly increasing integer sizes, or a DataError that says which rule failed."""
+def check_curve_sizes(sizes, what: str) -> tuple[int, ...]:
+    """Sizes of a predicted curve: at least 2, positive, strictly increasing integers (any may exceed n), or a
+    ParameterError that says which rule failed."""
     try:
         values = [int(s) for s in sizes]
     except (TypeError, ValueError):
-        raise DataError(f"{what} must be integers; got {sizes!r}.") from None
+        raise ParameterError(f"{what} must be integers; got {sizes!r}.") from None
     if any(v != s for v, s in zip(values, sizes)):
-        raise DataError(f"{what} must be integers; got {list(sizes)}.")
+        raise ParameterError(f"{what} must be integers; got {list(sizes)}.")
     if len(values) < 2:
-        raise DataError(f"{what}: need at least 2 sizes for local exponents; got {values}.")
+        raise ParameterError(f"{what}: need at least 2 sizes for local exponents; got {values}.")
     if min(values) <= 0:
-        raise DataError(f"{what} must be > 0; got {values}.")
+        raise ParameterError(f"{what} must be > 0; got {values}.")
     if any(b <= a for a, b in zip(values, values[1:])):
-        raise DataError(f"{what} must be strictly increasing with no duplicates; got {values}.")
+        raise ParameterError(f"{what} must be strictly increasing with no duplicates; got {values}.")
     return tuple(values)
 
 
-def default_sizes(n: int) -> tuple[int, ...]:
-    """The default grid: 16 log-spaced sizes from n/64 to 10 n (at least 2)."""
+def default_curve_sizes(n: int) -> tuple[int, ...]:
+    """The default grid of predicted sizes: 16 log-spaced from n/64 to 10 n (at least 2)."""
     return tuple(sorted({max(2, int(round(s))) for s in np.geomspace(n / 64, 10 * n, 16)}))
 
 
-def default_features(n: int) -> tuple[int, ...]:
-    """The default grid of feature counts: 16 log-spaced from 16 to 10 n."""
-    return tuple(sorted({int(round(p)) for p in np.geomspace(16, 10 * n, 16)}))
+@dataclasses.dataclass(frozen=True)
+class CurveGrids:
+    """What predict evaluates: the sizes D of L(D), the feature counts P of L(P), and the size ``at`` where the
+    recommended alpha_D is read (one of ``sizes``)."""
+
+    sizes: tuple[int, ...]
+    features: tuple[int, ...]
+    at: int
 
 
-def _log_errors(spec, sizes, kind: str, ridge: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
-    """log E at ``sizes`` on the sample's spectrum (n,) and on each half-sample's (h, n)."""
-    def errors(values, powers, pool):
-        if kind == "D":
-            return learning_curve(values, powers, sizes, ridge=ridge, noise=noise, pool_size=pool).errors
-        return width_curve(values, powers, sizes).errors
-
-    full = np.log(errors(spec.eigenvalues, spec.target_powers, spec.n))
-    half_n = spec.half_eigenvalues.shape[1]
-    halves = np.log([errors(values, powers, half_n)
-                     for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)])
-    return full, halves
+def curve_grids(n: int, sizes=None, features=None, at: int | None = None) -> CurveGrids:
+    """Defaults: sizes 16 log-spaced from n/64 to 10 n; features as the sizes; ``at`` the top of the sizes asked
+    for, at most 10 n (added to the sizes when missing; it must lie within them)."""
+    sizes = check_curve_sizes(sizes if sizes is not None else default_curve_sizes(n), "sizes")
+    features = check_curve_sizes(features if features is not None else sizes, "features")
+    at = 10 * n if at is None else at
+    if not sizes[0] <= at <= sizes[-1]:
+        raise ParameterError(f"at={at!r} must be an integer size within the learning curve's sizes "
+                             f"{sizes[0]}..{sizes[-1]}; choose one there or widen sizes.")
+    return CurveGrids(tuple(sorted({*sizes, int(at)})), features, int(at))
 
 
-def _extrapolated(full: float, halves) -> tuple[float, tuple[float, float]]:
-    result = extrapolate_to_infinite_pool(full, halves)
-    return result.estimate, result.ci
-
-
-def _slope(sizes, log_errors) -> float:
-    return local_exponent(sizes, np.exp(log_errors))
-
-
-def _check_spectrum(spec) -> None:
+def _check_spectrum(spec: Spectrum) -> None:
     if spec.target_powers is None:
         raise DataError("a predicted loss curve needs a target (labels, or target=gp for synthetic data).")
     if spec.half_target_powers is None or len(spec.half_eigenvalues) == 0:
@@ -140,20 +132,97 @@ def _check_spectrum(spec) -> None:
                         "theory sums over (use eigensolver='full' or a smaller n).")
 
 
-def data_theory_exponent(spec, sizes, *, ridge: float = 0.0, noise: float = 0.0
-                         ) -> tuple[float, tuple[float, float] | None, tuple[float, ...]]:
-    """The theory's local exponent of E_g(D) over ``sizes`` for the population, its interval, and the curve:
+@dataclasses.dataclass(frozen=True)
+class _LogTheory:
+    """log E at ``points`` on the sample's spectrum (``full``, (m,)) and on each half-sample's (``halves``, (h, m)):
+    the learning-curve theory with the held-out pool correction (``kind="D"``) or the width theory (``"P"``)."""
+
+    points: np.ndarray
+    full: np.ndarray
+    halves: np.ndarray
+
+    @classmethod
+    def on(cls, spec: Spectrum, points, kind: str, ridge: float = 0.0, noise: float = 0.0) -> _LogTheory:
+        def errors(values, powers, pool):
+            if kind == "D":
+                return learning_curve(values, powers, points, ridge=ridge, noise=noise, pool_size=pool).errors
+            return width_curve(values, powers, points).errors
+
+        half_n = spec.half_eigenvalues.shape[1]
+        return cls(np.asarray(points), np.log(errors(spec.eigenvalues, spec.target_powers, spec.n)),
+                   np.log([errors(values, powers, half_n)
+                           for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)]))
+
+    def population(self) -> np.ndarray:
+        """log E extrapolated to an infinite pool at every point."""
+        return richardson(self.full, self.halves)
+
+    def band(self, j: int) -> tuple[float, float]:
+        """The interval of log E at point j, extrapolated to an infinite pool."""
+        return extrapolate_to_infinite_pool(self.full[j], self.halves[:, j]).estimate.ci
+
+    def slope(self, chosen) -> Estimate:
+        """The local exponent over the chosen points, extrapolated to an infinite pool."""
+        sizes = self.points[chosen]
+        return extrapolate_to_infinite_pool(_slope(sizes, self.full[chosen]),
+                                            [_slope(sizes, h[chosen]) for h in self.halves]).estimate
+
+
+def _slope(sizes, log_errors) -> float:
+    return local_exponent(sizes, np.exp(log_errors))
+
+
+def data_theory_exponent(spec: Spectrum, sizes, *, ridge: float = 0.0, noise: float = 0.0
+                         ) -> tuple[Estimate, tuple[float, ...]]:
+    """The theory's local exponent of E_g(D) over ``sizes`` for the population, with its interval, and the curve:
     E_g on the sample and on each half-sample (held-out correction), extrapolated to an infinite pool; the curve
     the same way in log E. Without usable halves (sizes reach the half pool) the sample's own curve and no
-    interval. This is ``compare``'s recommended alpha_D and the reliable part of :func:`predict_learning_curve`."""
-    full = learning_curve(spec.eigenvalues, spec.target_powers, sizes, ridge=ridge, noise=noise, pool_size=spec.n)
-    half_n = spec.half_eigenvalues.shape[1]
-    if max(sizes) >= half_n:
-        return full.local_exponent(), None, full.errors
-    log_full, log_halves = _log_errors(spec, sizes, "D", ridge, noise)
-    estimate, interval = _extrapolated(_slope(sizes, log_full), [_slope(sizes, h) for h in log_halves])
-    curve = np.exp(2 * log_full - log_halves.mean(axis=0))
-    return estimate, interval, tuple(float(e) for e in curve)
+    interval. This is ``compare``'s recommended alpha_D and the reliable part of :func:`predict_curve`."""
+    if max(sizes) >= spec.half_eigenvalues.shape[1]:
+        full = learning_curve(spec.eigenvalues, spec.target_powers, sizes, ridge=ridge, noise=noise,
+                              pool_size=spec.n)
+        return Estimate(full.local_exponent()), full.errors
+    theory = _LogTheory.on(spec, sizes, "D", ridge, noise)
+    every = np.ones(len(theory.points), dtype=bool)
+    return theory.slope(every), tuple(float(e) for e in np.exp(theory.population()))
+
+
+def width_theory_exponent(spec: Spectrum, features, x=None) -> tuple[Estimate, tuple[float, ...]]:
+    """Local exponent of the width theory ``E_W(P)`` (:func:`kernelscale.theory.width_curve`) on a spectrum at the
+    feature counts ``features``, against ``x`` (default: the feature counts; the widths when the measured curve is
+    fitted against width), with an interval of +- the largest difference from the same exponent on a half-sample's
+    spectrum; and the curve E_W(P) on the sample."""
+    x = features if x is None else x
+    full = width_curve(spec.eigenvalues, spec.target_powers, features).errors
+    estimate = local_exponent(x, full)
+    spread = 0.0
+    for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
+        if max(features) < np.count_nonzero(values > spec.noise_floor):
+            spread = max(spread, abs(local_exponent(x, width_curve(values, powers, features).errors) - estimate))
+    return Estimate(estimate, (estimate - spread, estimate + spread)), tuple(full)
+
+
+def width_feature_grid(n: int) -> tuple[int, ...]:
+    """Feature counts P of predict's local width exponent: 5 log-spaced from 16 to n/4, the readout regime's range."""
+    return tuple(sorted({int(round(p)) for p in np.geomspace(16, n / 4, 5)}))
+
+
+def width_local_exponent(spec: Spectrum) -> tuple[Estimate | None, tuple[int, int] | None]:
+    """The width theory's local exponent over :func:`width_feature_grid` for the population, and that range: on the
+    sample's spectrum and its half-samples', extrapolated to an infinite pool (on the sample alone it runs 0.05 to
+    0.1 high at P up to n/4, tests/test_random_feature_theory.py). None without a target, with the top-k solver (its
+    spectrum lacks the tail that E_W sums over), or when a half-sample has too few eigenvalues above its noise
+    floor."""
+    if spec.target_powers is None or spec.solver != "full":
+        return None, None
+    features = width_feature_grid(spec.n)
+    halves = [(values, powers) for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)
+              if features[-1] < np.count_nonzero(values > spec.noise_floor)]
+    if len(features) < 2 or features[-1] >= spec.n_above_floor or not halves:
+        return None, None
+    full = width_curve(spec.eigenvalues, spec.target_powers, features).local_exponent()
+    result = extrapolate_to_infinite_pool(full, [width_curve(*half, features).local_exponent() for half in halves])
+    return result.estimate, (features[0], features[-1])
 
 
 def _lattice(reliable: int, smallest: float) -> np.ndarray:
@@ -164,7 +233,8 @@ def _lattice(reliable: int, smallest: float) -> np.ndarray:
     return np.unique(points[points >= 1]).astype(int)
 
 
-def predict_curve(spec, sizes, *, kind: str = "D", ridge: float = 0.0, noise: float = 0.0) -> PredictedCurve:
+def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0, noise: float = 0.0
+                  ) -> PredictedCurve:
     """L(D) (``kind="D"``, kernel regression with ``ridge`` and label ``noise``) or L(P) (``kind="P"``, random
     features at infinite data) at ``sizes`` for the population, from the sample's :class:`~kernelscale.Spectrum`
     (with half-samples); see the module docstring.
@@ -174,51 +244,51 @@ def predict_curve(spec, sizes, *, kind: str = "D", ridge: float = 0.0, noise: fl
       sizes: training-set sizes D or feature counts P, positive and strictly increasing; any may exceed n.
     """
     _check_spectrum(spec)
-    sizes = check_sizes(sizes, "sizes" if kind == "D" else "features")
-    n = spec.n
-    reliable = int(RELIABLE_FRACTION[kind] * n)
+    sizes = check_curve_sizes(sizes, "sizes" if kind == "D" else "features")
+    reliable = int(RELIABLE_FRACTION[kind] * spec.n)
     inside_sizes = [d for d in sizes if d <= reliable]
     lattice = _lattice(reliable, min([reliable / 2, *inside_sizes]))
     if kind == "P" and reliable >= min(np.count_nonzero(v > spec.noise_floor) for v in spec.half_eigenvalues):
         raise DataError("too few eigenvalues above the noise floor on the half-samples for the width curve at "
                         f"P = n/8 = {reliable}; use a larger n.")
     points = np.unique(np.r_[lattice, inside_sizes]).astype(int)  # each point's value is computed on its own
-    log_full, log_halves = _log_errors(spec, points, kind, ridge, noise)
-    log_inf = 2 * log_full - log_halves.mean(axis=0)
+    theory = _LogTheory.on(spec, points, kind, ridge, noise)
     on_lattice = np.isin(points, lattice)
-
-    def slope(chosen: np.ndarray) -> tuple[float, tuple[float, float]]:
-        return _extrapolated(_slope(points[chosen], log_full[chosen]),
-                             [_slope(points[chosen], h[chosen]) for h in log_halves])
-
     window = on_lattice & (points >= reliable / 2)
-    s, s_ci = slope(window)
-    top = int(np.searchsorted(points, reliable))
-    log_r, band_r = log_inf[top], _extrapolated(log_full[top], log_halves[:, top])[1]
-
-    loss, loss_ci, exponents, exponents_ci = [], [], [], []
+    continuation = theory.slope(window)
+    population, top = theory.population(), int(np.searchsorted(points, reliable))
+    band_r = theory.band(top)
+    loss, exponents = [], []
     for size in sizes:
         if size <= reliable:
             j = int(np.searchsorted(points, size))
-            value, band = log_inf[j], _extrapolated(log_full[j], log_halves[:, j])[1]
-            octave = on_lattice & (points >= size / math.sqrt(2)) & (points <= size * math.sqrt(2))
-            octave[j] = True
-            if octave.sum() < 3:  # the top of the range: the last octave of the lattice
-                octave = (on_lattice & (points >= reliable / 2)) | (points == size)
-            e, e_ci = slope(octave)
+            value, band = population[j], theory.band(j)
+            exponents.append(theory.slope(_octave(points, on_lattice, size, j, reliable)))
         else:
             u = math.log(size / reliable)
-            value = log_r - s * u
-            band = (band_r[0] - s_ci[1] * u, band_r[1] - s_ci[0] * u)
-            e, e_ci = s, s_ci
-        loss.append(math.exp(value))
-        loss_ci.append((math.exp(band[0]), math.exp(band[1])))
-        exponents.append(e)
-        exponents_ci.append(e_ci)
-    what = "the learning-curve theory (held-out pool correction)" if kind == "D" else "the width theory E_W(P)"
+            value = population[top] - continuation.value * u
+            band = (band_r[0] - continuation.ci[1] * u, band_r[1] - continuation.ci[0] * u)
+            exponents.append(continuation)
+        loss.append(Estimate(math.exp(value), (math.exp(band[0]), math.exp(band[1]))))
     first = int(points[window][0])
-    assumptions = (f"up to {kind} = {reliable} (n/{round(1 / RELIABLE_FRACTION[kind])}): {what} on the sample's "
-                   f"spectrum, extrapolated to an infinite pool with the half-samples; past it a power law with the "
-                   f"local exponent {s:.3f} [{s_ci[0]:.3f}, {s_ci[1]:.3f}] over {kind} = {first}..{reliable}")
-    return PredictedCurve(kind, sizes, tuple(loss), tuple(loss_ci), tuple(exponents), tuple(exponents_ci),
-                          reliable, s, s_ci, (first, reliable), n, float(ridge), float(noise), assumptions)
+    return PredictedCurve(kind, sizes, tuple(loss), tuple(exponents), reliable, continuation, (first, reliable), spec.n,
+                          float(ridge), float(noise), _assumptions(kind, reliable, continuation, first))
+
+
+def _octave(points: np.ndarray, on_lattice: np.ndarray, size: int, j: int, reliable: int) -> np.ndarray:
+    """The lattice points within one octave around ``size`` (and the size itself); at the top of the range, the
+    last octave of the lattice."""
+    octave = on_lattice & (points >= size / math.sqrt(2)) & (points <= size * math.sqrt(2))
+    octave[j] = True
+    if octave.sum() < 3:
+        octave = (on_lattice & (points >= reliable / 2)) | (points == size)
+    return octave
+
+
+def _assumptions(kind: str, reliable: int, continuation: Estimate, first: int) -> str:
+    what = "the learning-curve theory (held-out pool correction)" if kind == "D" else "the width theory E_W(P)"
+    low, high = continuation.ci
+    return (f"up to {kind} = {reliable} (n/{round(1 / RELIABLE_FRACTION[kind])}): "
+            f"{what} on the sample's spectrum, extrapolated to an infinite pool with the half-samples; past it a power "
+            f"law with the local exponent {continuation.value:.3f} [{low:.3f}, {high:.3f}] over {kind} = "
+            f"{first}..{reliable}")

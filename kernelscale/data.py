@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, SpecError
+from .options import Integer, validated
+from .random import generator
 from .specs import format_spec, parse_spec
 
 _VARIANTS = {"classes": 0, "input_noise": 0.0}
@@ -405,7 +407,7 @@ def add_input_noise(x: np.ndarray, level: float, *, seed: int) -> np.ndarray:
         return x
     flat = x.reshape(len(x), -1)
     rms = float(np.sqrt(np.mean((flat - flat.mean(axis=0)) ** 2)))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E6F6973]))
+    rng = generator(seed, "input_noise")
     return x + level * rms * rng.standard_normal(x.shape)
 
 
@@ -416,6 +418,7 @@ def _one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
 DEFAULT_SAMPLES = 2000  # the sample size when none is given: min(DEFAULT_SAMPLES, the data's size)
 
 
+@validated(n_samples=Integer(2, optional=True))
 def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind: str = "flat") -> Dataset:
     """Load ``n_samples`` points of the dataset named by ``spec``, sampled with ``seed`` and preprocessed.
 
@@ -429,9 +432,7 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
       :class:`Dataset` with x of shape (n, ...) and y of shape (n, outputs) or None (GP target).
     """
     name, options = parse_spec(spec, SCHEMAS, what="data")
-    if n_samples is not None and (not isinstance(n_samples, (int, np.integer)) or n_samples < 2):
-        raise DataError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "sample")
     notes = []
     if name in _SYNTHETIC_LOADERS:
         n_samples = DEFAULT_SAMPLES if n_samples is None else n_samples
@@ -479,6 +480,7 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     return Dataset(x=x, y=y, name=format_spec(name, options), metadata=metadata)
 
 
+@validated
 def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arrays", center: bool = True,
                         normalize: bool = True, input_kind: str = "flat") -> Dataset:
     """A :class:`Dataset` from arrays already in memory: x (n, ...) and y (n,) classes or (n, c) reals, or None."""
@@ -505,3 +507,27 @@ def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arr
     metadata["input_shape"] = list(x.shape[1:])
     return Dataset(x=x, y=y, name=name, metadata=metadata)
 
+
+
+def load_sample(data: str | Dataset, *, n_samples: int | None, seed: int, input_kind: str = "flat") -> Dataset:
+    """The sample a stage works on: ``n_samples`` points of a data spec (default min(DEFAULT_SAMPLES, its size), noted
+    when capped; :func:`load_dataset`), or of a :class:`Dataset` (default all of it; fewer are drawn with ``seed``,
+    :func:`subsample`; more is an error)."""
+    if not isinstance(data, Dataset):
+        return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=input_kind)
+    if n_samples is None or n_samples == data.n:
+        return data
+    return subsample(data, n_samples, seed=seed)
+
+
+def subsample(dataset: Dataset, n_samples: int, *, seed: int) -> Dataset:
+    """``n_samples`` points of ``dataset`` drawn without replacement (the ``"subsample"`` stream of ``seed``), in
+    their original order, with a note saying so."""
+    if n_samples > dataset.n:
+        raise DataError(f"n={n_samples} is larger than the dataset {dataset.name!r}, which has {dataset.n} points; "
+                        f"use n <= {dataset.n}.")
+    index = np.sort(generator(seed, "subsample").choice(dataset.n, n_samples, replace=False))
+    note = f"n = {n_samples}: drawn with seed {seed} from the {dataset.n} points of the Dataset given."
+    metadata = {**dataset.metadata, "n": int(n_samples), "notes": [*dataset.metadata.get("notes", []), note]}
+    return Dataset(x=dataset.x[index], y=None if dataset.y is None else dataset.y[index], name=dataset.name,
+                   metadata=metadata)

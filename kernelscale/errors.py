@@ -22,3 +22,13 @@ class KernelError(KernelscaleError, ValueError):
 class MemoryPlanError(KernelscaleError, MemoryError):
     """The requested computation will not fit in the memory available; raised before allocating."""
 
+
+
+class ParameterError(DataError):
+    """A function argument or command-line option outside its allowed values or range
+    (:mod:`kernelscale.options`)."""
+
+
+class SpectrumError(KernelscaleError, ValueError):
+    """A spectrum or target the theory cannot use: mismatched shapes, or too few positive eigenvalues for the sizes
+    or feature counts asked for."""

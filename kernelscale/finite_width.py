@@ -1,4 +1,4 @@
-"""The finite-width diagnosis of the width exponent (THEORY.md 1b; ``compare --finite-width``).
+"""The finite-width diagnosis of the width exponent (docs/theory.md, "Width"; ``compare --finite-width``).
 
 A finite network's readout features are not random features of the NNGP kernel. Given its realized lower layers
 (every layer below the last hidden one, at the network's finite width), the N units of the last hidden layer are
@@ -24,7 +24,9 @@ import numpy as np
 from ._compat import precise_function
 from .architectures import Architecture, split_below_last_hidden_layer
 from .kernels import compute_kernel
-from .measurements import FEATURE_BATCH, feature_count, network_seed
+from .measurements import FEATURE_BATCH, feature_count
+from .options import validated
+from .random import jax_seed
 from .spectrum import eigenvalues_and_powers
 from .theory import width_curve
 
@@ -43,6 +45,7 @@ def lower_layer_outputs(arch: Architecture, x: np.ndarray, *, seed: int) -> np.n
                       for start in range(0, len(x), FEATURE_BATCH)])
 
 
+@validated
 @precise_function
 def finite_width_errors(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, repeats: int = 3,
                         seed: int = 0, device: str | None = None) -> tuple[np.ndarray, tuple[int, ...], float]:
@@ -65,7 +68,7 @@ def finite_width_errors(arch: Architecture, x: np.ndarray, y: np.ndarray, widths
         network = arch.with_width(width)
         top = split_below_last_hidden_layer(network).top
         for r in range(repeats):
-            h = lower_layer_outputs(network, x, seed=network_seed(seed, r))
+            h = lower_layer_outputs(network, x, seed=jax_seed(seed, r))
             matrix = compute_kernel(top, h, kind="nngp", device=device, use_cache=False).matrix
             values, powers, _ = eigenvalues_and_powers(matrix, y, device=device)
             errors[i, r] = width_curve(values, powers, [counts[i]]).errors[0]

@@ -1,7 +1,7 @@
 """Power-law fits of spectra: a finite-n-corrected tail estimator with an automatic window and honest uncertainty.
 
-Why tails, and why half-samples (THEORY.md section 4b). Point-wise fits of ``log lambda_i`` against ``log i`` are
-biased by the staircase of degenerate eigenvalues and by the finite sample. kernelscale fits tail sums instead:
+Why tails, and why half-samples (docs/theory.md, "Kernel exponent"). Point-wise fits of ``log lambda_i`` against
+``log i`` are biased by the staircase of degenerate eigenvalues and by the finite sample. kernelscale fits tail sums instead:
 
     T(i) = sum_{j > i} lambda_j  ~  i^-(b - 1)          (lambda_i ~ i^-b, so the tail exponent is alpha_K = b - 1)
 
@@ -45,6 +45,11 @@ import dataclasses
 
 import numpy as np
 
+from .errors import DataError, ParameterError
+from .estimates import CurveStatus, Estimate, FitStatus
+from .random import generator
+from .theory import richardson
+
 MAX_CORRECTION = 0.3  # largest relative Richardson correction (T_R - T_n) / T_R trusted
 WINDOW_RATIO = 4.0  # a window spans at least a factor 4 in index
 GRID_STEPS_PER_OCTAVE = 4  # log-spaced evaluation points
@@ -69,11 +74,11 @@ class TailFit:
     """Result of :func:`fit_tail_exponent`.
 
     Attributes:
-      exponent: tail exponent (alpha_K for eigenvalues, a - 1 for target powers), or None if the fit failed.
-      ci: (low, high) interval, or None.
+      exponent: tail exponent (alpha_K for eigenvalues, a - 1 for target powers) with its interval, or None if the
+        fit failed (JSON: ``exponent`` and ``ci``).
       window: (first, last) 1-based indices of the fit window, or None.
       usable: (first, last) usable index range (MIN_INDEX .. i_max).
-      status: "ok", "not_converged", "too_few_eigenvalues" or "not_power_law".
+      status: a :class:`~kernelscale.estimates.FitStatus`.
       message: what the status means for this spectrum and what to do.
       local_indices, local_exponents: centres (geometric) and slopes of consecutive windows of ratio 4: the
         diagnostic "does the local exponent settle?".
@@ -81,11 +86,10 @@ class TailFit:
       drift, window_spread, resample_spread: the uncertainty components.
     """
 
-    exponent: float | None
-    ci: tuple[float, float] | None
+    exponent: Estimate | None = dataclasses.field(metadata={"ci_key": "ci"})
     window: tuple[int, int] | None
     usable: tuple[int, int] | None
-    status: str
+    status: FitStatus
     message: str
     local_indices: tuple[float, ...] = ()
     local_exponents: tuple[float, ...] = ()
@@ -103,9 +107,9 @@ def fit_power_law(x: np.ndarray, y: np.ndarray) -> PowerLawFit:
     """Fit ``y ~ prefactor * x^-exponent`` by least squares on ``log y`` against ``log x``; x, y positive (m,)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
-        raise ValueError(f"x and y must be 1-D arrays of equal length >= 2; got shapes {x.shape} and {y.shape}.")
+        raise DataError(f"x and y must be 1-D arrays of equal length >= 2; got shapes {x.shape} and {y.shape}.")
     if np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("a power-law fit needs positive x and y.")
+        raise DataError("a power-law fit needs positive x and y.")
     lx, ly = np.log(x), np.log(y)
     slope, intercept = np.polyfit(lx, ly, 1)
     residual = ly - (slope * lx + intercept)
@@ -140,7 +144,7 @@ def richardson_tail(values: np.ndarray, half_values: np.ndarray, total: float | 
     t_full = tail_sums(values, total)[:m]
     totals = [None] * len(half_values) if half_totals is None else list(half_totals)
     t_halves = np.array([tail_sums(h, t) for h, t in zip(half_values, totals)])
-    return 2 * t_full - t_halves.mean(axis=0), t_full, 2 * t_full - t_halves
+    return richardson(t_full, t_halves), t_full, 2 * t_full - t_halves
 
 
 def convergence_factor(manifold_dim: float | None) -> float:
@@ -156,7 +160,7 @@ def convergence_factor(manifold_dim: float | None) -> float:
     if manifold_dim is None:
         return DRIFT_FACTOR
     if not manifold_dim > 0:
-        raise ValueError(f"manifold_dim must be > 0; got {manifold_dim}.")
+        raise ParameterError(f"manifold_dim must be > 0; got {manifold_dim}.")
     return max(DRIFT_FACTOR, 1.0 / (4.0 ** (1.0 / manifold_dim) - 1.0))
 
 
@@ -172,8 +176,8 @@ def _slope(tail: np.ndarray, first: int, last: int) -> tuple[float, float]:
     return fit.exponent, fit.prefactor
 
 
-def _failed(status: str, message: str, usable=None) -> TailFit:
-    return TailFit(exponent=None, ci=None, window=None, usable=usable, status=status, message=message)
+def _failed(status: FitStatus, message: str, usable=None, **diagnostics) -> TailFit:
+    return TailFit(exponent=None, window=None, usable=usable, status=status, message=message, **diagnostics)
 
 
 def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float) -> int:
@@ -203,67 +207,28 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
       manifold_dim: intrinsic dimension of the data, for the convergence bound (:func:`convergence_factor`);
         None uses DRIFT_FACTOR.
     """
-    values = np.asarray(values, dtype=np.float64)
-    half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
     n = len(values) if n_samples is None else n_samples
-    expected = n // 2 if total is None else len(values) // 2
-    if half_values.shape[0] < 1 or half_values.shape[1] != expected:
-        raise ValueError(f"half_values must have shape (h >= 1, {expected}); got {half_values.shape}.")
-    tail, uncorrected, each = richardson_tail(values, half_values, total, half_totals)
-    i_max = usable_range(tail, uncorrected, tail_floor=FLOOR_FACTOR * n * noise_floor)
-    need = int(np.ceil(MIN_INDEX * WINDOW_RATIO**2))
-    if i_max < need:
-        return _failed("too_few_eigenvalues",
+    tail, each, half_tails, i_max = _corrected_tails(values, half_values, n, noise_floor, total, half_totals)
+    if i_max < (need := int(np.ceil(MIN_INDEX * WINDOW_RATIO**2))):
+        return _failed(FitStatus.TOO_FEW_EIGENVALUES,
                        f"only indices up to {i_max} of the {what} tail are above the noise floor and reliable at "
                        f"n={n}; a fit with an uncertainty needs at least {need}. Increase n, or use float64 "
                        "kernels.", usable=(MIN_INDEX, i_max))
-    # Local exponents over consecutive windows of ratio WINDOW_RATIO (the "does it settle?" diagnostic).
-    edges = _grid(MIN_INDEX, i_max)
-    step = int(np.log2(WINDOW_RATIO) * GRID_STEPS_PER_OCTAVE)
-    local = [(np.sqrt(edges[k] * edges[k + step]), _slope(tail, edges[k], edges[k + step])[0])
-             for k in range(0, len(edges) - step, max(1, step // 2))]
-    local_indices = tuple(float(c) for c, _ in local)
-    local_exponents = tuple(float(s) for _, s in local)
+    local_indices, local_exponents = _local_exponents(tail, i_max)
     slopes = np.array(local_exponents)
     if np.any(slopes <= 0.01) or slopes.max() > NOT_POWER_LAW_RATIO * slopes.min():
-        return TailFit(
-            exponent=None, ci=None, window=None, usable=(MIN_INDEX, i_max), status="not_power_law",
-            message=(f"the {what} tail is not a power law over indices {MIN_INDEX}..{i_max}: its local exponent "
-                     f"ranges from {slopes.min():.3g} to {slopes.max():.3g} (a power law keeps it constant). "
-                     "No exponent is reported; see the local exponents and the spectrum plot."),
+        return _failed(
+            FitStatus.NOT_POWER_LAW,
+            f"the {what} tail is not a power law over indices {MIN_INDEX}..{i_max}: its local exponent ranges from "
+            f"{slopes.min():.3g} to {slopes.max():.3g} (a power law keeps it constant). No exponent is reported; "
+            "see the local exponents and the spectrum plot.", usable=(MIN_INDEX, i_max),
             local_indices=local_indices, local_exponents=local_exponents)
-    first = max(MIN_INDEX, int(round(i_max / WINDOW_RATIO)))
-    exponent, prefactor = _slope(tail, first, i_max)
-    # Window sensitivity: windows of ratio 4..16 whose upper end lies in the top octave.
-    window_slopes = [exponent]
-    for last in _grid(max(first, i_max // 2), i_max):
-        for ratio in (WINDOW_RATIO, 2 * WINDOW_RATIO, 4 * WINDOW_RATIO):
-            lo = int(round(last / ratio))
-            if lo >= MIN_INDEX:
-                window_slopes.append(_slope(tail, lo, last)[0])
-    previous_first = int(round(first / WINDOW_RATIO))
-
-    def estimate(t: np.ndarray) -> tuple[float, float]:
-        """(top-window slope, drift) of one tail; the estimator is slope + drift (or the slope alone)."""
-        top = _slope(t, first, i_max)[0]
-        return top, (top - _slope(t, previous_first, first)[0] if previous_first >= MIN_INDEX else 0.0)
-
-    def usable(t: np.ndarray) -> bool:
-        start = previous_first if previous_first >= MIN_INDEX else first
-        return bool(np.all(t[start - 1 : i_max] > 0))
-
-    top_window_exponent, drift = estimate(tail)
+    window = _TailWindow(max(MIN_INDEX, int(round(i_max / WINDOW_RATIO))), i_max, extrapolate)
+    exponent, prefactor = _slope(tail, window.first, i_max)
+    window_slopes = _window_slopes(tail, window, exponent)
+    top_window_exponent, drift = window.estimate(tail)
     exponent = top_window_exponent + drift if extrapolate else top_window_exponent
-    # resampling: the whole estimator (its drift too, which is noisy) on each half-sample's corrected tail
-    resampled = [sum(estimate(t)) if extrapolate else estimate(t)[0] for t in each if usable(t)]
-    resample_spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
-    if len(half_values) >= 2:
-        # the half-samples are independent draws: the spread of their own estimates measures sampling noise
-        totals = [None] * len(half_values) if half_totals is None else list(half_totals)
-        half_tails = [tail_sums(h, t) for h, t in zip(half_values, totals)]
-        half_estimates = [sum(estimate(t)) if extrapolate else estimate(t)[0] for t in half_tails if usable(t)]
-        if len(half_estimates) >= 2:
-            resample_spread = max(resample_spread, float(np.std(half_estimates, ddof=1)))
+    resample_spread = _resample_spread(window, exponent, each, half_tails)
     factor = convergence_factor(manifold_dim)
     slowest = top_window_exponent + factor * drift
     plausible = [*window_slopes, exponent, slowest]
@@ -274,23 +239,99 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
     window_spread = float(max(window_slopes) - min(window_slopes))
     unresolved = (factor - 1) * abs(drift)  # what the slowest plausible convergence adds beyond one drift
     converged = unresolved <= CONVERGED_TOLERANCE and window_spread <= 2 * CONVERGED_TOLERANCE
-    status = "ok" if converged else "not_converged"
     message = (f"{what}: tail exponent {exponent:.3f}{' (clipped at 0: a tail sum never grows)' if clipped else ''} "
-               f"over indices {first}..{i_max} (of {n}; "
-               f"{top_window_exponent:.3f} on the window itself{', extrapolated by the drift' if extrapolate else ''}); "
-               f"window spread {window_spread:.3f}, resampling {resample_spread:.3f}, drift {drift:+.3f}.")
+               f"over indices {window.first}..{i_max} (of {n}; {top_window_exponent:.3f} on the window itself"
+               f"{', extrapolated by the drift' if extrapolate else ''}); window spread {window_spread:.3f}, "
+               f"resampling {resample_spread:.3f}, drift {drift:+.3f}.")
     if not converged:
-        end = low if slowest < exponent else high
-        message += (" The local exponent is still moving at the largest reliable index: the asymptote is not "
-                    f"reached at this n, and the interval is widened in the direction of the drift, to {end:.3f}")
-        if manifold_dim is not None and factor > DRIFT_FACTOR:
-            message += (f" (on data of intrinsic dimension {manifold_dim:.1f} local exponents converge like "
-                        f"i^(-1/{manifold_dim:.1f}), so the drift may persist)")
-        message += ". Increase n."
-    return TailFit(exponent=float(exponent), ci=(float(low), float(high)), window=(first, i_max),
-                   usable=(MIN_INDEX, i_max), status=status, message=message, local_indices=local_indices,
-                   local_exponents=local_exponents, prefactor=float(prefactor), drift=float(drift),
-                   window_spread=window_spread, resample_spread=resample_spread)
+        message += _not_converged(low if slowest < exponent else high, manifold_dim, factor)
+    return TailFit(exponent=Estimate(exponent, (low, high)), window=(window.first, i_max), usable=(MIN_INDEX, i_max),
+                   status=FitStatus.OK if converged else FitStatus.NOT_CONVERGED, message=message,
+                   local_indices=local_indices, local_exponents=local_exponents, prefactor=float(prefactor),
+                   drift=float(drift), window_spread=window_spread, resample_spread=resample_spread)
+
+
+def _corrected_tails(values, half_values, n: int, noise_floor: float, total, half_totals):
+    """The Richardson-corrected tail (m,), the same with each half-sample alone (h, m), the half-samples' own tails
+    (h, m), and the end of the usable range i_max (:func:`usable_range`)."""
+    values = np.asarray(values, dtype=np.float64)
+    half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
+    expected = n // 2 if total is None else len(values) // 2
+    if half_values.shape[0] < 1 or half_values.shape[1] != expected:
+        raise DataError(f"half_values must have shape (h >= 1, {expected}); got {half_values.shape}.")
+    tail, uncorrected, each = richardson_tail(values, half_values, total, half_totals)
+    totals = [None] * len(half_values) if half_totals is None else list(half_totals)
+    half_tails = [tail_sums(h, t) for h, t in zip(half_values, totals)]
+    return tail, each, half_tails, usable_range(tail, uncorrected, tail_floor=FLOOR_FACTOR * n * noise_floor)
+
+
+def _local_exponents(tail: np.ndarray, i_max: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Local exponents over consecutive windows of ratio WINDOW_RATIO (the "does it settle?" diagnostic): their
+    geometric centres and slopes."""
+    edges = _grid(MIN_INDEX, i_max)
+    step = int(np.log2(WINDOW_RATIO) * GRID_STEPS_PER_OCTAVE)
+    local = [(np.sqrt(edges[k] * edges[k + step]), _slope(tail, edges[k], edges[k + step])[0])
+             for k in range(0, len(edges) - step, max(1, step // 2))]
+    return tuple(float(c) for c, _ in local), tuple(float(e) for _, e in local)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TailWindow:
+    """The fit window [first, last] and the one before it, [first / WINDOW_RATIO, first]."""
+
+    first: int
+    last: int
+    extrapolate: bool
+
+    @property
+    def previous_first(self) -> int:
+        return int(round(self.first / WINDOW_RATIO))
+
+    def estimate(self, tail: np.ndarray) -> tuple[float, float]:
+        """(top-window slope, drift) of one tail; the estimator is slope + drift (or the slope alone)."""
+        top = _slope(tail, self.first, self.last)[0]
+        previous = self.previous_first
+        return top, (top - _slope(tail, previous, self.first)[0] if previous >= MIN_INDEX else 0.0)
+
+    def estimator(self, tail: np.ndarray) -> float:
+        top, drift = self.estimate(tail)
+        return top + drift if self.extrapolate else top
+
+    def usable(self, tail: np.ndarray) -> bool:
+        start = self.previous_first if self.previous_first >= MIN_INDEX else self.first
+        return bool(np.all(tail[start - 1 : self.last] > 0))
+
+
+def _window_slopes(tail: np.ndarray, window: _TailWindow, exponent: float) -> list[float]:
+    """Window sensitivity: the slopes of windows of ratio 4..16 whose upper end lies in the top octave."""
+    slopes = [exponent]
+    for last in _grid(max(window.first, window.last // 2), window.last):
+        for ratio in (WINDOW_RATIO, 2 * WINDOW_RATIO, 4 * WINDOW_RATIO):
+            lo = int(round(last / ratio))
+            if lo >= MIN_INDEX:
+                slopes.append(_slope(tail, lo, last)[0])
+    return slopes
+
+
+def _resample_spread(window: _TailWindow, exponent: float, corrected_each, half_tails) -> float:
+    """The larger of: the spread of the whole estimate (its drift too, which is noisy) over each half-sample's
+    corrected tail, and the standard deviation of the half-samples' own estimates (independent draws)."""
+    resampled = [window.estimator(t) for t in corrected_each if window.usable(t)]
+    spread = float(np.max(np.abs(np.array(resampled) - exponent))) if resampled else 0.0
+    if len(half_tails) >= 2:
+        own = [window.estimator(t) for t in half_tails if window.usable(t)]
+        if len(own) >= 2:
+            spread = max(spread, float(np.std(own, ddof=1)))
+    return spread
+
+
+def _not_converged(end: float, manifold_dim: float | None, factor: float) -> str:
+    message = (" The local exponent is still moving at the largest reliable index: the asymptote is not reached at "
+               f"this n, and the interval is widened in the direction of the drift, to {end:.3f}")
+    if manifold_dim is not None and factor > DRIFT_FACTOR:
+        message += (f" (on data of intrinsic dimension {manifold_dim:.1f} local exponents converge like "
+                    f"i^(-1/{manifold_dim:.1f}), so the drift may persist)")
+    return message + ". Increase n."
 
 
 # --- Measured curves -----------------------------------------------------------------------------------------------
@@ -307,12 +348,12 @@ class CurveFit:
 
     Attributes:
       exponent: least-squares ``-slope`` of ``log s(loss - limit)`` on ``log x``, ``s`` the ``statistic`` over the
-        repeats at each x.
-      ci: 95% percentile-bootstrap interval over the repeats (each resample redraws whole repeats); None when the
-        exponent could not be fitted.
+        repeats at each x, with its 95% percentile-bootstrap interval over the repeats (each resample redraws whole
+        repeats; no interval from one repeat); None when it could not be fitted (JSON: ``exponent`` and ``ci``).
       x_range: (smallest x, largest x) fitted.
       repeats: independent repeats per x.
-      status, message: ``"ok"``; ``"not_positive"`` when the mean (gap) is not positive at some x; ``"flattens"``
+      status, message: a :class:`~kernelscale.estimates.CurveStatus`: ``"ok"``; ``"not_positive"`` when the mean
+        (gap) is not positive at some x; ``"flattens"``
         when the local exponent of the upper half of the x range is below half that of the lower half (by more than
         BEND_MIN, and beyond the bootstrap's 95% interval of the difference): the loss approaches a floor set by
         something else (a width curve where data becomes the limit, a noise floor), so the curve is not one power law
@@ -325,17 +366,16 @@ class CurveFit:
         heavy tail).
     """
 
-    exponent: float | None
-    ci: tuple[float, float] | None
+    exponent: Estimate | None = dataclasses.field(metadata={"ci_key": "ci"})
     x_range: tuple[float, float]
     repeats: int
-    status: str = "ok"
+    status: CurveStatus = CurveStatus.OK
     message: str = ""
     statistic: str = "mean"
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == CurveStatus.OK
 
 
 def _log_slope(log_x: np.ndarray, values: np.ndarray) -> float:
@@ -344,7 +384,7 @@ def _log_slope(log_x: np.ndarray, values: np.ndarray) -> float:
 
 def _statistic(statistic: str):
     if statistic not in ("mean", "median"):
-        raise ValueError(f"statistic must be 'mean' or 'median'; got {statistic!r}.")
+        raise ParameterError(f"statistic must be 'mean' or 'median'; got {statistic!r}.")
     return np.mean if statistic == "mean" else np.median
 
 
@@ -355,7 +395,7 @@ def center_over_repeats(gaps: np.ndarray, statistic: str = "mean") -> np.ndarray
 
 def fit_curve(x, losses, limits=None, *, seed: int = 0, statistic: str = "mean") -> CurveFit:
     """Fit ``s_r(losses[:, r] - limits[r]) ~ x^-exponent``, ``s`` the mean or the median over the repeats; the
-    interval bootstraps the repeats.
+    interval bootstraps the repeats (the ``"curve_bootstrap"`` stream of ``seed``).
 
     Args:
       x: (m,) sizes or widths, positive.
@@ -367,58 +407,80 @@ def fit_curve(x, losses, limits=None, *, seed: int = 0, statistic: str = "mean")
     x = np.asarray(x, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim != 2 or losses.shape[0] != len(x) or len(x) < 2:
-        raise ValueError(f"losses must have shape (len(x) >= 2, repeats); got {losses.shape} for {len(x)} x values.")
+        raise DataError(f"losses must have shape (len(x) >= 2, repeats); got {losses.shape} for {len(x)} x values.")
     gaps = losses - (0.0 if limits is None else np.asarray(limits, dtype=np.float64)[None, :])
     repeats = gaps.shape[1]
     x_range = (float(x.min()), float(x.max()))
     mean = center(gaps, axis=1)
     if np.any(mean <= 0):
-        return CurveFit(None, None, x_range, repeats, "not_positive",
+        return CurveFit(None, x_range, repeats, CurveStatus.NOT_POSITIVE,
                         f"the {statistic} loss gap is not positive at every x: the curve is dominated by noise there; "
                         "use more repeats or a range where the gap is larger.", statistic)
     log_x = np.log(x)
     exponent = _log_slope(log_x, mean)
     if repeats < 2:
-        return CurveFit(exponent, None, x_range, repeats, "ok", "one repeat: no interval.", statistic)
-    rng = np.random.default_rng(seed)
+        return CurveFit(Estimate(exponent), x_range, repeats, CurveStatus.OK, "one repeat: no interval.", statistic)
+    draws, bends = _bootstrap(log_x, gaps, center, seed)
+    tail = (1 - CURVE_CI_LEVEL) / 2
+    if len(draws) < 0.9 * BOOTSTRAP_SAMPLES:
+        message = (f"in {BOOTSTRAP_SAMPLES - len(draws)} of {BOOTSTRAP_SAMPLES} bootstrap resamples the gap was not "
+                   "positive: the interval is unreliable; use more repeats.")
+        interval = (float(min(draws, default=-np.inf)), float(max(draws, default=np.inf)))
+        return CurveFit(Estimate(exponent, interval), x_range, repeats, CurveStatus.NOT_POSITIVE, message, statistic)
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    estimate = Estimate(exponent, (float(min(low, exponent)), float(max(high, exponent))))
+    outlier = _outlier(x, gaps, exponent, statistic)
+    if outlier and statistic == "mean":
+        return CurveFit(estimate, x_range, repeats, CurveStatus.OUTLIER, outlier, statistic)
+    bend = _flattening(x, log_x, mean, bends, tail, exponent)
+    if bend:
+        return CurveFit(estimate, x_range, repeats, CurveStatus.FLATTENS, " ".join(filter(None, (bend, outlier))),
+                        statistic)
+    return CurveFit(estimate, x_range, repeats, CurveStatus.OK, outlier, statistic)
+
+
+def _bootstrap(log_x: np.ndarray, gaps: np.ndarray, center, seed: int) -> tuple[list[float], list[float]]:
+    """Slopes and bends of BOOTSTRAP_SAMPLES resamples of whole repeats (those whose gap stays positive)."""
+    rng = generator(seed, "curve_bootstrap")
+    repeats = gaps.shape[1]
     draws, bends = [], []
     for _ in range(BOOTSTRAP_SAMPLES):
         resampled = center(gaps[:, rng.integers(0, repeats, repeats)], axis=1)
         if np.all(resampled > 0):
             draws.append(_log_slope(log_x, resampled))
             bends.append(_bend(log_x, resampled))
-    tail = (1 - CURVE_CI_LEVEL) / 2
-    if len(draws) < 0.9 * BOOTSTRAP_SAMPLES:
-        message = (f"in {BOOTSTRAP_SAMPLES - len(draws)} of {BOOTSTRAP_SAMPLES} bootstrap resamples the gap was not "
-                   "positive: the interval is unreliable; use more repeats.")
-        return CurveFit(exponent, (float(min(draws, default=-np.inf)), float(max(draws, default=np.inf))), x_range,
-                        repeats, "not_positive", message, statistic)
-    low, high = np.quantile(draws, [tail, 1 - tail])
-    ci = (float(min(low, exponent)), float(max(high, exponent)))
-    outlier = ""
-    if repeats >= 3:
-        median = np.median(gaps, axis=1)
-        ratio = np.where(median > 0, gaps.max(axis=1) / np.where(median > 0, median, 1.0), 0.0)
-        worst = int(np.argmax(ratio))
-        if ratio[worst] > OUTLIER_RATIO and statistic == "mean":
-            message = (f"one repeat dominates the mean at x = {x[worst]:g}: its value is {ratio[worst]:.3g} times the "
-                       f"median of the {repeats} repeats, so the exponent {exponent:.3g} follows that one draw. Use more "
-                       "repeats, or start the range higher (for least squares, at more points per feature).")
-            return CurveFit(exponent, ci, x_range, repeats, "outlier", message, statistic)
-        if ratio[worst] > OUTLIER_RATIO:
-            outlier = (f"one repeat at x = {x[worst]:g} is {ratio[worst]:.3g} times the median of the {repeats} "
-                       "repeats there (a nearly singular draw); the fit uses the median over repeats, which that "
-                       "draw does not move.")
-    if len(x) >= 4:
-        half = len(x) // 2
-        lower, upper = _log_slope(log_x[:half + 1], mean[:half + 1]), _log_slope(log_x[half:], mean[half:])
-        if upper < 0.5 * lower and lower - upper > BEND_MIN and np.quantile(bends, tail) > 0:
-            message = (f"the curve flattens: local exponent {lower:.3g} over x = {x[0]:g}..{x[half]:g} against "
-                       f"{upper:.3g} over {x[half]:g}..{x[-1]:g}. Something else (data, width, a noise floor) limits "
-                       f"the loss at the upper end, so {exponent:.3g} averages over a bend; fit the lower range.")
-            return CurveFit(exponent, ci, x_range, repeats, "flattens", " ".join(filter(None, (message, outlier))),
-                            statistic)
-    return CurveFit(exponent, ci, x_range, repeats, "ok", outlier, statistic)
+    return draws, bends
+
+
+def _outlier(x: np.ndarray, gaps: np.ndarray, exponent: float, statistic: str) -> str:
+    """A message when one repeat's gap at some x is more than OUTLIER_RATIO times the median there, else ""."""
+    repeats = gaps.shape[1]
+    if repeats < 3:
+        return ""
+    median = np.median(gaps, axis=1)
+    ratio = np.where(median > 0, gaps.max(axis=1) / np.where(median > 0, median, 1.0), 0.0)
+    worst = int(np.argmax(ratio))
+    if ratio[worst] <= OUTLIER_RATIO:
+        return ""
+    if statistic == "mean":
+        return (f"one repeat dominates the mean at x = {x[worst]:g}: its value is {ratio[worst]:.3g} times the "
+                f"median of the {repeats} repeats, so the exponent {exponent:.3g} follows that one draw. Use more "
+                "repeats, or start the range higher (for least squares, at more points per feature).")
+    return (f"one repeat at x = {x[worst]:g} is {ratio[worst]:.3g} times the median of the {repeats} repeats there (a "
+            "nearly singular draw); the fit uses the median over repeats, which that draw does not move.")
+
+
+def _flattening(x, log_x, mean, bends, tail: float, exponent: float) -> str:
+    """A message when the upper half's local exponent is below half the lower half's, beyond the bootstrap, else ""."""
+    if len(x) < 4:
+        return ""
+    half = len(x) // 2
+    lower, upper = _log_slope(log_x[:half + 1], mean[:half + 1]), _log_slope(log_x[half:], mean[half:])
+    if not (upper < 0.5 * lower and lower - upper > BEND_MIN and np.quantile(bends, tail) > 0):
+        return ""
+    return (f"the curve flattens: local exponent {lower:.3g} over x = {x[0]:g}..{x[half]:g} against {upper:.3g} over "
+            f"{x[half]:g}..{x[-1]:g}. Something else (data, width, a noise floor) limits the loss at the upper end, so "
+            f"{exponent:.3g} averages over a bend; fit the lower range.")
 
 
 def _bend(log_x: np.ndarray, values: np.ndarray) -> float:

@@ -29,8 +29,9 @@ from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically, write_text_atomically
 from .errors import DataError, KernelError, MemoryPlanError
+from .options import check, validated
+from .progress import Progress, no_progress
 
-KINDS = ("ntk", "nngp")
 _BYTES = 8  # float64
 # Kernel intermediates per pair of points, in float64 numbers: a fully connected kernel keeps a few scalars per
 # pair; convolutional kernels keep one per pixel (Flatten readout) or per pixel pair (global average pooling).
@@ -122,8 +123,7 @@ def _pair_numbers(x: np.ndarray, arch: Architecture) -> int:
     """float64 numbers one pair of points costs inside the kernel computation."""
     if x.ndim == 4 and arch.input_kind == "image":
         pixels = x.shape[1] * x.shape[2]
-        pooled = "GlobalAvgPool" in arch.spec or arch.spec.startswith(("cnn-gap", "resnet"))
-        return _INTERMEDIATES * (pixels * pixels if pooled else pixels)
+        return _INTERMEDIATES * (pixels * pixels if arch.pooled else pixels)
     return _INTERMEDIATES
 
 
@@ -176,8 +176,7 @@ def select_devices(device: str | None) -> list[jax.Device]:
     """All local devices of the platform ``device`` names (``None``: JAX's default platform)."""
     if device is None:
         return jax.local_devices()
-    if device not in ("cpu", "gpu"):
-        raise DataError(f"device must be 'cpu' or 'gpu', got {device!r}.")
+    check("device", device)
     try:
         return jax.local_devices(backend=device)
     except RuntimeError:
@@ -217,6 +216,7 @@ def _partial_folder(path: Path, batch_size: int) -> Path:
     return path.with_name(path.stem + f".partial-b{batch_size}")
 
 
+@validated
 @precise_function
 def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int,
                          share: tuple[int, int], device: str | None = None, devices: int | None = None) -> int:
@@ -232,7 +232,7 @@ def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kin
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise DataError("compute_kernel_share needs an explicit batch_size >= 1, the same in every process (the "
                         f"block grid must agree); got {batch_size!r}.")
-    arch, x = _check_inputs(arch, x, kind)
+    arch, x = _check_inputs(arch, x)
     if not arch.cacheable:
         raise DataError("sharing blocks needs a cacheable architecture (a spec string, or from_stax with a name).")
     path = cache_path(arch, x, kind)
@@ -248,10 +248,11 @@ def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kin
     return len(mine)
 
 
+@validated
 def missing_blocks(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int) -> int:
     """How many blocks of the kernel are neither cached as a whole matrix nor saved in its partial folder (0 when
     the shares of :func:`compute_kernel_share` are all done)."""
-    arch, x = _check_inputs(arch, x, kind)
+    arch, x = _check_inputs(arch, x)
     path = cache_path(arch, x, kind)
     if path.is_file():
         return 0
@@ -291,18 +292,11 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
         yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
 
 
+@validated
 @precise_function
-def compute_kernel(
-    arch: str | Architecture | tuple,
-    x: np.ndarray,
-    *,
-    kind: str = "ntk",
-    device: str | None = None,
-    devices: int | None = None,
-    batch_size: int | None = None,
-    use_cache: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-) -> KernelMatrix:
+def compute_kernel(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
+                   devices: int | None = None, batch_size: int | None = None, use_cache: bool = True,
+                   progress: Progress = no_progress) -> KernelMatrix:
     """The (n, n) float64 Gram matrix of the architecture's infinite-width ``kind`` kernel on inputs ``x``.
 
     Args:
@@ -312,66 +306,87 @@ def compute_kernel(
       device: ``"cpu"``, ``"gpu"`` or None (JAX's default platform).
       devices: how many of that platform's local devices to spread blocks over (None: all of them).
       batch_size: points per block; chosen from the memory plan when None.
-      use_cache: read and write the on-disk cache (:func:`cache_dir`).
-      progress: called as ``progress(blocks_done, blocks_total)``.
+      use_cache: read and write the on-disk cache (:func:`cache_dir`): the whole matrix, and while it is computed
+        every finished block (an interrupted computation resumes).
+      progress: ``progress("kernel", blocks_done, blocks_total)``.
     """
-    arch, x = _check_inputs(arch, x, kind)
+    arch, x = _check_inputs(arch, x)
     start = time.perf_counter()
     path = cache_path(arch, x, kind) if use_cache and arch.cacheable else None
-    if path is not None and path.is_file():
-        try:
-            matrix = np.load(path)
-            if matrix.shape == (len(x), len(x)):
-                where = _device_record(path)
-                device_name = where.read_text().strip() if where.is_file() else "unknown"
-                return KernelMatrix(matrix, kind, arch.spec, device_name, time.perf_counter() - start,
-                                    from_cache=True, devices=0)
-        except (OSError, ValueError):
-            pass  # an unreadable cache entry is recomputed and overwritten
+    cached = _read_cached(path, len(x), kind, arch, start)
+    if cached is not None:
+        return cached
     used = _use_devices(device, devices)
     plan = plan_memory(arch, x, device=used[0], batch_size=batch_size)
-    kernel_fn = _jitted_kernel_fn(arch)
-    matrix = np.empty((len(x), len(x)), dtype=np.float64)
     blocks = _blocks(len(x), plan.batch_size)
     partial = _partial_folder(path, plan.batch_size) if path is not None and len(blocks) > 1 else None
-    done, resumed = 0, 0
+    matrix = _GramMatrix(np.empty((len(x), len(x)), dtype=np.float64), f"the {kind} kernel of {arch.spec}",
+                         len(blocks), progress)
+    to_compute = [(rows, cols) for rows, cols in blocks if not matrix.resume(partial, rows, cols)]
+    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, to_compute, used, kind):
+        if partial is not None:
+            save_atomically(_block_path(partial, rows, cols), block)
+        matrix.store(rows, cols, block)
+    seconds = time.perf_counter() - start
+    if path is not None:
+        save_atomically(path, matrix.values)
+        write_text_atomically(_device_record(path), used[0].platform + "\n")
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
+    return KernelMatrix(matrix.values, kind, arch.spec, used[0].platform, seconds, devices=len(used),
+                        resumed_blocks=matrix.resumed)
 
-    def store(rows: slice, cols: slice, block: np.ndarray) -> None:
-        nonlocal done
+
+def _read_cached(path: Path | None, n: int, kind: str, arch: Architecture, start: float) -> KernelMatrix | None:
+    """The cached matrix at ``path`` with the platform that computed it, or None (no cache, none there, or an
+    unreadable entry, which is then recomputed and overwritten)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        matrix = np.load(path)
+    except (OSError, ValueError):
+        return None
+    if matrix.shape != (n, n):
+        return None
+    where = _device_record(path)
+    device_name = where.read_text().strip() if where.is_file() else "unknown"
+    return KernelMatrix(matrix, kind, arch.spec, device_name, time.perf_counter() - start, from_cache=True, devices=0)
+
+
+@dataclasses.dataclass
+class _GramMatrix:
+    """The matrix being filled block by block: each block checked finite, stored with its transpose, and counted."""
+
+    values: np.ndarray
+    what: str
+    total: int
+    progress: Progress
+    done: int = 0
+    resumed: int = 0
+
+    def __post_init__(self):
+        self.progress("kernel", 0, self.total)
+
+    def store(self, rows: slice, cols: slice, block: np.ndarray) -> None:
         if not np.isfinite(max(float(block.max()), -float(block.min()))):  # NaN and inf propagate
-            raise KernelError(f"the {kind} kernel of {arch.spec} has NaN or infinite entries on these inputs; "
-                              "check the inputs' scale and the architecture's w_std / b_std.")
-        matrix[rows, cols] = block
+            raise KernelError(f"{self.what} has NaN or infinite entries on these inputs; check the inputs' scale and "
+                              "the architecture's w_std / b_std.")
+        self.values[rows, cols] = block
         if cols != rows:
-            _store_transposed(matrix, rows, cols, block)
-        done += 1
-        if progress is not None:
-            progress(done, len(blocks))
+            _store_transposed(self.values, rows, cols, block)
+        self.done += 1
+        self.progress("kernel", self.done, self.total)
 
-    if progress is not None:
-        progress(0, len(blocks))
-    to_compute = []
-    for rows, cols in blocks:
+    def resume(self, partial: Path | None, rows: slice, cols: slice) -> bool:
+        """Store the block saved by an interrupted computation, if there is a readable one; whether it was."""
         saved = _block_path(partial, rows, cols) if partial is not None else None
         block = _load_block(saved, (rows.stop - rows.start, cols.stop - cols.start)) if saved and saved.is_file() \
             else None
         if block is None:
-            to_compute.append((rows, cols))
-        else:
-            resumed += 1
-            store(rows, cols, block)
-    for rows, cols, block in evaluate_blocks(kernel_fn, x, to_compute, used, kind):
-        if partial is not None:
-            save_atomically(_block_path(partial, rows, cols), block)
-        store(rows, cols, block)
-    seconds = time.perf_counter() - start
-    if path is not None:
-        save_atomically(path, matrix)
-        write_text_atomically(_device_record(path), used[0].platform + "\n")
-        if partial is not None:
-            shutil.rmtree(partial, ignore_errors=True)
-    return KernelMatrix(matrix, kind, arch.spec, used[0].platform, seconds, devices=len(used),
-                        resumed_blocks=resumed)
+            return False
+        self.resumed += 1
+        self.store(rows, cols, block)
+        return True
 
 
 def _device_record(path: Path) -> Path:
@@ -443,12 +458,13 @@ class KernelOperator:
         return dataclasses.replace(self, x=np.ascontiguousarray(self.x[np.asarray(index)]))
 
 
+@validated
 @precise_function
 def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
                     devices: int | None = None, batch_size: int | None = None) -> KernelOperator:
     """A :class:`KernelOperator` for the ``kind`` kernel of ``arch`` on ``x`` (same checks and device choice as
     :func:`compute_kernel`; the block size comes from the device's memory when None)."""
-    arch, x = _check_inputs(arch, x, kind)
+    arch, x = _check_inputs(arch, x)
     used = _use_devices(device, devices)
     if batch_size is None:
         per_pair = _pair_numbers(x, arch) * _BYTES
@@ -456,10 +472,8 @@ def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: st
     return KernelOperator(arch=arch, x=x, kind=kind, batch_size=int(batch_size), devices=tuple(used))
 
 
-def _check_inputs(arch, x, kind: str) -> tuple[Architecture, np.ndarray]:
+def _check_inputs(arch, x) -> tuple[Architecture, np.ndarray]:
     arch = as_architecture(arch)
-    if kind not in KINDS:
-        raise KernelError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}.")
     x = np.ascontiguousarray(x, dtype=np.float64)
     if x.ndim < 2 or len(x) < 2:
         raise DataError(f"x must have shape (n >= 2, ...); got {x.shape}.")

@@ -23,7 +23,6 @@ Losses are test MSE summed over output columns, against the clean target.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -35,6 +34,8 @@ from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
 from .kernels import available_host_memory
+from .progress import Progress, no_progress
+from .random import generator, jax_seed
 
 FEATURE_KINDS = ("readout", "jacobian")
 MIN_SIZES = 3
@@ -43,17 +44,9 @@ FEATURE_BATCH = 256
 VARIANCE_RATIO = 8
 
 
-def _rng(seed: int, *parts: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, *parts]))
-
-
-def network_seed(seed: int, repeat: int) -> int:
-    """Seed of the finite network of repeat ``repeat`` in the width regimes (its initialisation key)."""
-    return seed * 1000 + repeat
-
-
-def check_sizes(sizes, upper: int, what: str, lower: int = 2) -> tuple[int, ...]:
-    """Sorted distinct integer sizes in ``[lower, upper]``, at least MIN_SIZES of them, or a DataError."""
+def check_measured_sizes(sizes, upper: int, what: str, lower: int = 2) -> tuple[int, ...]:
+    """Sizes (or widths) of a measured curve: sorted distinct integers in ``[lower, upper]``, at least MIN_SIZES of
+    them (duplicates and order are forgiven), or a DataError."""
     sizes = tuple(sorted({int(s) for s in sizes}))
     if len(sizes) < MIN_SIZES:
         raise DataError(f"{what}: need at least {MIN_SIZES} distinct values to fit an exponent; got {list(sizes)}.")
@@ -63,15 +56,8 @@ def check_sizes(sizes, upper: int, what: str, lower: int = 2) -> tuple[int, ...]
     return sizes
 
 
-def check_ridge_noise(ridge: float, noise: float) -> None:
-    if not (math.isfinite(ridge) and ridge >= 0):
-        raise DataError(f"ridge must be a finite number >= 0; got {ridge}.")
-    if not (math.isfinite(noise) and noise >= 0):
-        raise DataError(f"label noise variance must be a finite number >= 0; got {noise}.")
-
-
-def default_sizes(n: int, count: int = 8) -> tuple[int, ...]:
-    """Log-spaced training-set sizes from n/64 to n/4 (at least 8): the pre-asymptotic range THEORY.md compares."""
+def default_measured_sizes(n: int, count: int = 8) -> tuple[int, ...]:
+    """Log-spaced training-set sizes from n/64 to n/4 (at least 8): the pre-asymptotic range docs/theory.md compares."""
     return tuple(sorted({int(round(s)) for s in np.geomspace(max(8, n / 64), n / 4, count)}))
 
 
@@ -92,7 +78,7 @@ def _mse(prediction: np.ndarray, target: np.ndarray) -> float:
 
 def kernel_regression_losses(matrix: np.ndarray, y: np.ndarray, sizes, *, repeats: int = 5, ridge: float = 0.0,
                              noise: float = 0.0, seed: int = 0,
-                             progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                             progress: Progress = no_progress) -> np.ndarray:
     """Held-out test MSE of kernel regression, shape (len(sizes), repeats).
 
     For each size D and repeat r, D training points are drawn without replacement from the pool of n = len(y)
@@ -104,15 +90,14 @@ def kernel_regression_losses(matrix: np.ndarray, y: np.ndarray, sizes, *, repeat
     losses = np.empty((len(sizes), repeats))
     for i, size in enumerate(sizes):
         for r in range(repeats):
-            rng = _rng(seed, size, r)
+            rng = generator(seed, "kernel_regression", size, r)
             order = rng.permutation(n)
             train, test = order[:size], order[size:]
             y_train = y[train] + math.sqrt(noise) * rng.standard_normal((size, y.shape[1]))
             prediction = solve_kernel_regression(matrix[np.ix_(train, train)], matrix[np.ix_(test, train)],
                                                  y_train, ridge)
             losses[i, r] = _mse(prediction, y[test])
-        if progress:
-            progress(i + 1, len(sizes))
+        progress("kernel regression", i + 1, len(sizes))
     return losses
 
 
@@ -191,7 +176,7 @@ def least_squares_loss(features: np.ndarray, y: np.ndarray) -> float:
 
 
 def width_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, features: str = "readout",
-                 repeats: int = 3, seed: int = 0, progress: Callable[[int, int], None] | None = None
+                 repeats: int = 3, seed: int = 0, progress: Progress = no_progress
                  ) -> tuple[np.ndarray, tuple[int, ...]]:
     """Resolution-limited in width: pool loss of least squares on the P(width) features of ``repeats`` networks.
 
@@ -206,15 +191,14 @@ def width_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, *, fe
     losses = np.empty((len(widths), repeats))
     for i, width in enumerate(widths):
         for r in range(repeats):
-            phi = network_features(arch.with_width(width), x, features=features, seed=network_seed(seed, r))
+            phi = network_features(arch.with_width(width), x, features=features, seed=jax_seed(seed, r))
             losses[i, r] = least_squares_loss(phi, y)
-        if progress:
-            progress(i + 1, len(widths))
+        progress("readout features", i + 1, len(widths))
     return losses, counts
 
 
 def linear_rf_losses(eigenvalues: np.ndarray, projections: np.ndarray, features, *, repeats: int = 5,
-                     seed: int = 0, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                     seed: int = 0, progress: Progress = no_progress) -> np.ndarray:
     """Pool loss of least squares on P linear random features of a kernel, shape (len(features), repeats).
 
     The features of the n pool points are ``Phi = U diag(sqrt(n lambda)) G / sqrt(P)`` with U, lambda the
@@ -239,11 +223,10 @@ def linear_rf_losses(eigenvalues: np.ndarray, projections: np.ndarray, features,
     losses = np.empty((len(features), repeats))
     for i, count in enumerate(features):
         for r in range(repeats):
-            mix = scale * _rng(seed, count, r, 4).standard_normal((n, count))
+            mix = scale * generator(seed, "linear_rf", count, r).standard_normal((n, count))
             coefficients = linalg.lstsq(mix, z, cond=None)[0]
             losses[i, r] = float(np.sum((z - mix @ coefficients) ** 2)) / n
-        if progress:
-            progress(i + 1, len(features))
+        progress("linear random features", i + 1, len(features))
     return losses
 
 
@@ -264,10 +247,10 @@ def data_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, sizes
     losses = np.empty((len(sizes), repeats))
     limits = np.empty(repeats)
     for r in range(repeats):
-        phi = network_features(arch, x, features=features, seed=network_seed(seed, r))
+        phi = network_features(arch, x, features=features, seed=jax_seed(seed, r))
         limits[r] = least_squares_loss(phi, y)
         for i, size in enumerate(sizes):
-            train = _rng(seed, size, r, 1).integers(0, len(x), size)
+            train = generator(seed, "data_variance", size, r).integers(0, len(x), size)
             coefficients = linalg.lstsq(phi[train], y[train], cond=None)[0]
             losses[i, r] = _mse(phi @ coefficients, y)
     return losses, limits, count
@@ -291,13 +274,13 @@ def width_variance_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, matr
     losses = np.empty((len(widths), repeats))
     limits = np.empty(repeats)
     for r in range(repeats):
-        order = _rng(seed, size, r, 2).permutation(len(x))
+        order = generator(seed, "width_variance", size, r).permutation(len(x))
         train, test = order[:size], order[size:size + n_test]
         points = np.concatenate([train, test])
         limits[r] = _mse(solve_kernel_regression(matrix[np.ix_(train, train)], matrix[np.ix_(test, train)],
                                                  y[train], 0.0), y[test])
         for i, width in enumerate(widths):
-            phi = network_features(arch.with_width(width), x[points], features=features, seed=network_seed(seed, r))
+            phi = network_features(arch.with_width(width), x[points], features=features, seed=jax_seed(seed, r))
             phi_train, phi_test = phi[:size], phi[size:]
             prediction = solve_kernel_regression(phi_train @ phi_train.T, phi_test @ phi_train.T, y[train], 0.0)
             losses[i, r] = _mse(prediction, y[test])
@@ -323,13 +306,66 @@ def grid_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, sizes,
     counts = tuple(feature_count(arch.with_width(w), x, features) for w in widths)
     losses = np.empty((len(widths), len(sizes), repeats))
     for r in range(repeats):
-        order = _rng(seed, r, 3).permutation(len(x))
+        order = generator(seed, "loss_surface", r).permutation(len(x))
         test, pool = order[:n_test], order[n_test:]
         for i, width in enumerate(widths):
-            phi = network_features(arch.with_width(width), x, features=features, seed=network_seed(seed, r))
+            phi = network_features(arch.with_width(width), x, features=features, seed=jax_seed(seed, r))
             for j, size in enumerate(sizes):
                 train = pool[:size]
                 prediction = solve_kernel_regression(phi[train] @ phi[train].T, phi[test] @ phi[train].T, y[train],
                                                      ridge)
                 losses[i, j, r] = _mse(prediction, y[test])
     return losses, counts
+
+
+# ---------------------------------------------------------------------------------------------------- grids
+
+# linear random features are cheap (least squares in the eigenbasis), and at small P their pool loss has a heavy tail
+# on spectra with gaps (sphere data: the P features catch a whole degenerate block or miss it): at least 16 repeats
+LINEAR_RF_REPEATS = 16
+# data_variance: D from DATA_VARIANCE_START * P up, where the O(P / D) corrections to the 1/D gap are a few percent,
+# and enough repeats for the median to step over the nearly singular least-squares draws
+DATA_VARIANCE_START = 64
+DATA_VARIANCE_REPEATS = 32
+WIDTH_VARIANCE_REPEATS = 8
+WIDTH_REPEATS = 3  # finite networks per width (readout features)
+TRAINED_WIDTHS = {"cpu": tuple(2**k for k in range(3, 8)), "gpu": tuple(2**k for k in range(3, 11))}
+TRAINED_REPEATS = 3
+
+
+def powers_of_two_widths(arch: Architecture, x, keep, count: int = 5, first: bool = False) -> tuple[int, ...]:
+    """Widths 1, 2, 4, ... whose readout feature count P satisfies ``keep(P)``; the last (or first) ``count``.
+
+    When fewer than MIN_SIZES powers of two qualify (flatten readouts of convolutional networks have P = pixels x
+    width + 1 features, so few widths fit under n/4), the integer widths whose P qualifies are used instead, up to
+    ``count`` of them spread over their range (P is linear in the width: P(w) = P(1) + (w - 1) (P(2) - P(1))).
+    """
+    widths = [2**k for k in range(14) if keep(feature_count(arch.with_width(2**k), x, "readout"))]
+    if len(widths) < MIN_SIZES:
+        one = feature_count(arch.with_width(1), x, "readout")
+        step = feature_count(arch.with_width(2), x, "readout") - one
+        integers = [w for w in range(1, 2**13) if keep(one + (w - 1) * step)]
+        if len(integers) > len(widths):
+            picks = np.unique(np.round(np.geomspace(1, len(integers), min(count, len(integers)))).astype(int)) - 1
+            return tuple(integers[i] for i in picks)
+    return tuple(widths[:count] if first else widths[-count:])
+
+
+def readout_widths(arch: Architecture, x: np.ndarray, widths=None) -> tuple[int, ...]:
+    """The widths of the ``width`` regime: given, or the (up to 5) powers of two with 16 <= P <= n/4."""
+    n = len(x)
+    widths = widths or powers_of_two_widths(arch, x, lambda p: 16 <= p <= n // 4)
+    return check_measured_sizes(widths, 2**16, "widths", lower=1)
+
+
+def linear_rf_feature_counts(arch: Architecture, x: np.ndarray, widths=None) -> tuple[int, ...]:
+    """The P grid of the ``linear_rf`` regime: the readout feature counts P(width) of the ``width`` regime's widths
+    (given, or its default grid), so both curves share their x; for a user's stax triple (no readout to count),
+    powers of two with 16 <= P <= n/4."""
+    n = len(x)
+    if arch.body is None:
+        counts = tuple(2**k for k in range(4, 20) if 2**k <= n // 4)
+    else:
+        widths = widths or powers_of_two_widths(arch, x, lambda p: 16 <= p <= n // 4)
+        counts = tuple(feature_count(arch.with_width(w), x, "readout") for w in widths)
+    return check_measured_sizes(counts, n // 2, "linear random-feature counts P")

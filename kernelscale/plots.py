@@ -7,9 +7,12 @@ import os
 import numpy as np
 
 from ._io import write_atomically
+from .errors import DataError
+from .estimates import Estimate
 from .fit import center_over_repeats, richardson_tail
+from .random import generator
+from .report import short_title
 from .results import Prediction
-from .specs import short_title
 
 
 def _pyplot():
@@ -69,7 +72,7 @@ def _center_error(gaps: np.ndarray, statistic: str) -> np.ndarray:
         return np.zeros(len(gaps))
     if statistic != "median":
         return gaps.std(axis=1, ddof=1) / np.sqrt(repeats)
-    rng = np.random.default_rng(0)
+    rng = generator(0, "median_error_bars")
     draws = np.stack([np.median(gaps[:, rng.integers(0, repeats, repeats)], axis=1) for _ in range(200)])
     return draws.std(axis=0)
 
@@ -80,7 +83,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     plt = _pyplot()
     spec = prediction.spectrum
     if spec is None:
-        raise ValueError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
+        raise DataError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
     curves = [c for c in (prediction.learning_curve, prediction.width_curve) if c is not None]
     fig, axes = plt.subplots(1, 2 + bool(curves), figsize=(5.2 * (2 + bool(curves)), 4.2))
     left, right = axes[0], axes[1]
@@ -136,36 +139,36 @@ def spectrum_y_range(shown, noise_floor: float, *, decades: float = 2.0) -> tupl
 
 def _fitted_tail(ax, fit, tail: np.ndarray, color: str, name: str) -> None:
     """The fit window shaded and the fitted power law T(i) = C i^-exponent over it (and a little beyond)."""
-    if fit is None or not fit.ok or fit.window is None or fit.exponent is None:
+    if fit is None or not fit.ok or fit.window is None:
         return
     first, last = fit.window
     ax.axvspan(first, last, color=color, alpha=0.12)
     line = np.geomspace(max(first / 2, 1), min(last * 2, len(tail)), 50)
     if fit.prefactor is not None:
-        values = fit.prefactor * line ** -fit.exponent
+        values = fit.prefactor * line ** -fit.exponent.value
     else:  # through the tail at the window's geometric centre
         centre = int(np.sqrt(first * last))
-        values = tail[centre - 1] * (line / centre) ** -fit.exponent
-    interval = f" [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]" if fit.ci else ""
+        values = tail[centre - 1] * (line / centre) ** -fit.exponent.value
+    interval = f" [{fit.exponent.ci[0]:.3f}, {fit.exponent.ci[1]:.3f}]" if fit.exponent.ci else ""
     ax.loglog(line, values, "--", color=color, lw=1.5,
-              label=f"{name} = {fit.exponent:.3f}{interval}, window i = {first}..{last}")
+              label=f"{name} = {fit.exponent.value:.3f}{interval}, window i = {first}..{last}")
 
 
 def _predicted_curves_axes(ax, curves, n: int) -> None:
     """The predicted L(D) and L(P) with their bands; dashed past the reliable range; the sample size marked."""
     for color, curve in zip(("C0", "C2"), curves):
         sizes = np.asarray(curve.sizes, dtype=float)
-        low, high = np.asarray(curve.loss_ci).T
+        low, high = np.asarray([e.ci for e in curve.loss]).T
         label = ("L(D): kernel regression, D points" if curve.x_name == "D" else
                  "L(P): P random features, infinite data")
         inside = sizes <= curve.reliable_up_to
         past = ~inside
         past[max(0, int(inside.sum()) - 1)] = True  # the dashed continuation starts at the last reliable size
-        loss = np.asarray(curve.loss)
+        loss = np.asarray([e.value for e in curve.loss])
         ax.fill_between(sizes, low, high, color=color, alpha=0.2)
         ax.loglog(sizes[inside], loss[inside], "-", color=color, label=label)
         ax.loglog(sizes[past], loss[past], "--", color=color,
-                  label=f"continued, exponent {curve.continuation_exponent:.3f}")
+                  label=f"continued, exponent {curve.continuation_exponent.value:.3f}")
     ax.axvline(n, color="grey", ls=":", label=f"sample size n = {n}")
     ax.set(xlabel="training-set size D, or random features P", ylabel="predicted test MSE  L(D), L(P)",
            title="predicted loss (bands: 95%)")
@@ -182,14 +185,15 @@ def _curve_axes(ax, curve, label: str, x=None, color=None) -> None:
     values = center_over_repeats(gaps, statistic)
     points = ax.errorbar(x, values, yerr=_center_error(gaps, statistic), fmt="o", ms=4, color=color,
                          label=label + (" (median of repeats)" if statistic == "median" else ""))
-    exponent = curve.fit.exponent
+    exponent = None if curve.fit.exponent is None else curve.fit.exponent.value
     positive = values > 0
     if exponent is not None and positive.sum() >= 2:
         # the least-squares line in log-log passes through the means of log x and log value
         log_x, log_v = np.log(x[positive]), np.log(values[positive])
         line = np.geomspace(x.min(), x.max(), 20)
         fitted = np.exp(log_v.mean() - exponent * (np.log(line) - log_x.mean()))
-        interval = f" [{curve.fit.ci[0]:.2f}, {curve.fit.ci[1]:.2f}]" if curve.fit.ci else ""
+        ci = curve.fit.exponent.ci
+        interval = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
         ax.plot(line, fitted, ":", color=points[0].get_color(), lw=1.2,
                 label=f"fit: exponent {exponent:.3f}{interval}")
     ax.set_xscale("log")
@@ -236,7 +240,7 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
     if "trained_data" in curves:
         _curve_axes(ax, curves["trained_data"], f"trained networks (width {curves['trained_data'].settings['width']})")
     ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
-            label=f"theory E_g(D): {comparison.alpha_D_predicted:.3f}")
+            label=f"theory E_g(D): {comparison.alpha_D_predicted.value:.3f}")
     ax.set(xlabel="training-set size D", ylabel="held-out test MSE  L(D)", title="alpha_D: loss against data")
     ax.legend(fontsize=7)
     readable_log_ticks(ax)
@@ -247,9 +251,9 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
             _curve_axes(ax, curves["linear_rf"], "linear random features, measured")
         if comparison.finite_width is not None:
             ax.plot(comparison.finite_width.features, np.mean(comparison.finite_width.losses, axis=1), "x",
-                    label=f"finite-width check: {comparison.finite_width.fit.exponent:.3f}")
+                    label=f"finite-width check: {comparison.finite_width.fit.exponent.value:.3f}")
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
-                label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_predicted:.3f}")
+                label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_predicted.value:.3f}")
         ax.set(xlabel="random features P", ylabel="pool MSE  L(P) (infinite data)",
                title="alpha_W: loss against features (width)")
         ax.legend(fontsize=7)
@@ -337,31 +341,28 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
         x = np.arange(len(labels), dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))
 
-    def series(values, intervals, label, marker, shift):
-        keep = [i for i, v in enumerate(values) if v is not None]
+    def series(estimates, label, marker, shift):
+        keep = [i for i, e in enumerate(estimates) if e is not None]
         if not keep:
             return
-        centre = np.array([values[i] for i in keep])
-        low = np.array([centre[j] - (intervals[i][0] if intervals[i] else centre[j]) for j, i in enumerate(keep)])
-        high = np.array([(intervals[i][1] if intervals[i] else centre[j]) - centre[j] for j, i in enumerate(keep)])
+        chosen = [estimates[i] for i in keep]
+        centre = np.array([e.value for e in chosen])
+        low = np.array([e.value - (e.ci[0] if e.ci else e.value) for e in chosen])
+        high = np.array([(e.ci[1] if e.ci else e.value) - e.value for e in chosen])
         step = (x.max() - x.min()) / 80 if len(x) > 1 else 0.0
         ax.errorbar(x[keep] + shift * step, centre, yerr=[low, high], fmt=marker, ms=5, capsize=3, label=label)
 
     predictions = [point.prediction for point in sweep.points]
     at = {p.alpha_D_at for p in predictions}
     where = f", L(D) at D = {at.pop()})" if len(at) == 1 and None not in at else ")"
-    series([p.alpha_D for p in predictions], [p.alpha_D_ci for p in predictions],
-           "alpha_D predicted (recommended" + where, "o", -1)
-    series([p.alpha_K for p in predictions], [p.alpha_K_ci for p in predictions], "alpha_K (kernel-only)", "s", 0)
+    series([p.alpha_D for p in predictions], "alpha_D predicted (recommended" + where, "o", -1)
+    series([p.alpha_K for p in predictions], "alpha_K (kernel-only)", "s", 0)
     dims = [p.intrinsic_dimension for p in predictions]
-    series([d.alpha_manifold_twonn if d else None for d in dims], [None] * len(dims), "4/d (TwoNN), manifold", "^", 1)
+    series([Estimate(d.alpha_manifold_twonn) if d else None for d in dims], "4/d (TwoNN), manifold", "^", 1)
     comparisons = [point.comparison for point in sweep.points]
     if any(c is not None for c in comparisons):
-        series([c.alpha_D_measured if c else None for c in comparisons],
-               [c.alpha_D_measured_ci if c else None for c in comparisons], "alpha_D measured", "D", 2)
-        series([c.alpha_D_predicted if c else None for c in comparisons],
-               [c.alpha_D_predicted_ci if c else None for c in comparisons], "alpha_D theory, measured D-range", "v",
-               3)
+        series([c.alpha_D_measured if c else None for c in comparisons], "alpha_D measured", "D", 2)
+        series([c.alpha_D_predicted if c else None for c in comparisons], "alpha_D theory, measured D-range", "v", 3)
     ax.set_xticks(x, labels)
     ax.set(xlabel=f"{sweep.parameter} (an option of the {sweep.applies_to})", ylabel="scaling exponent")
     title = short_title(predictions[0].arch, predictions[0].data, hide=(sweep.parameter,))

@@ -13,22 +13,23 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable
 
 import numpy as np
 
 from ._compat import precise_function
-from ._json import JsonResult
-from .api import predict
 from .architectures import as_architecture
-from .compare import gap_sigma, verdict
-from .curves import check_sizes
+from .curves import PredictedCurve, check_curve_sizes
 from .data import Dataset, load_dataset
 from .errors import DataError, MemoryPlanError
+from .estimates import Estimate
 from .fit import CURVE_CI_LEVEL, fit_curve
-from .kernels import KINDS, available_host_memory, compute_kernel
-from .measurements import check_ridge_noise, solve_kernel_regression
-from .results import Curve, Prediction
+from .kernels import available_host_memory, compute_kernel
+from .measurements import solve_kernel_regression
+from .options import MIN_SAMPLES, Integer, validated
+from .predict import predict
+from .progress import Progress, no_progress, renamed
+from .random import generator
+from .results import Curve, PoolComparison, PoolRow
 from .targets import gp_target
 
 MAX_TEST_POINTS = 2000
@@ -79,31 +80,28 @@ class Pool:
         return len(self.y)
 
 
+@validated
 @precise_function
 def make_pool(arch, data: str, *, pool_size: int, max_size: int | None = None, kernel: str = "ntk", seed: int = 0,
-              device: str | None = None, use_cache: bool = True,
-              progress: Callable[[str, int, int], None] | None = None) -> Pool:
+              device: str | None = None, use_cache: bool = True, progress: Progress = no_progress) -> Pool:
     """Load M = ``pool_size`` points of ``data``, plan the memory, compute the kernel, and draw or take the target.
 
     ``max_size``: the largest training set the check will use (default M - test points), for the memory plan.
     """
     arch = as_architecture(arch)
-    if kernel not in KINDS:
-        raise DataError(f"kernel must be one of {', '.join(KINDS)}; got {kernel!r}.")
     test_count = test_points(pool_size)
     max_size = pool_size - test_count if max_size is None else max_size
     plan_pool_memory(pool_size, max_size)
     dataset = load_dataset(data, n_samples=pool_size, seed=seed, input_kind=arch.input_kind)
-    kernel_progress = (lambda done, total: progress("pool kernel", done, total)) if progress else None
     matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache,
-                            progress=kernel_progress).matrix
+                            progress=renamed(progress, "pool kernel")).matrix
     if dataset.y is not None:
         y = dataset.y
     elif dataset.metadata.get("target") == "gp":
         y = gp_target(matrix, seed=seed)
     else:
         raise DataError(f"the data {dataset.name!r} has no target; the pool check needs labels (or target=gp).")
-    order = np.random.default_rng(np.random.SeedSequence([seed, 0x9001])).permutation(pool_size)
+    order = generator(seed, "pool_split").permutation(pool_size)
     return Pool(dataset, matrix, np.asarray(y, dtype=np.float64).reshape(pool_size, -1), np.sort(order[:test_count]),
                 np.sort(order[test_count:]))
 
@@ -113,8 +111,7 @@ def pool_sample(pool: Pool, n: int, *, seed: int) -> Dataset:
     if not (isinstance(n, (int, np.integer)) and 2 <= n <= len(pool.train)):
         raise DataError(f"the sample size n = {n!r} must be at most the pool's {len(pool.train)} non-test points "
                         f"(M = {pool.size} minus {len(pool.test)} test points); use a larger --pool or a smaller n.")
-    index = np.sort(np.random.default_rng(np.random.SeedSequence([seed, 0x5A3])).choice(pool.train, n,
-                                                                                       replace=False))
+    index = np.sort(generator(seed, "pool_sample").choice(pool.train, n, replace=False))
     metadata = {**pool.dataset.metadata, "n": int(n), "pool": pool.size, "pool_index": index.tolist(),
                 "target": "real" if pool.dataset.metadata.get("target") == "gp" else pool.dataset.metadata["target"]}
     return Dataset(x=pool.dataset.x[index], y=pool.y[index], name=pool.dataset.name, metadata=metadata)
@@ -129,15 +126,14 @@ def measure_pool_curve(pool: Pool, sizes, *, repeats: int = 5, ridge: float = 0.
     Returns the :class:`Curve` (losses (sizes, repeats)) and the squared errors per test point, shape
     (sizes, repeats, test points), which :func:`pool_rows` resamples for the intervals.
     """
-    check_ridge_noise(ridge, noise)
-    sizes = check_sizes(sizes, "pool sizes")
+    sizes = check_curve_sizes(sizes, "pool sizes")
     if sizes[-1] > len(pool.train):
         raise DataError(f"pool sizes must be at most the {len(pool.train)} non-test points of the pool; got "
                         f"{sizes[-1]}. Use a larger --pool or smaller sizes.")
     errors = np.empty((len(sizes), repeats, len(pool.test)))
     for i, size in enumerate(sizes):
         for r in range(repeats):
-            rng = np.random.default_rng(np.random.SeedSequence([seed, size, r, 0xB0]))
+            rng = generator(seed, "pool_training_sets", size, r)
             train = rng.choice(pool.train, size, replace=False)
             y_train = pool.y[train] + math.sqrt(noise) * rng.standard_normal((size, pool.y.shape[1]))
             prediction = solve_kernel_regression(pool.matrix[np.ix_(train, train)],
@@ -158,17 +154,18 @@ def _neighbour_slopes(sizes: np.ndarray, means: np.ndarray) -> np.ndarray:
     return -(log_y[..., high] - log_y[..., low]) / (log_x[high] - log_x[low])
 
 
-def measured_intervals(sizes, errors: np.ndarray, *, seed: int = 0, samples: int = 1000):
+def measured_intervals(sizes, errors: np.ndarray, *, seed: int = 0, samples: int = 1000
+                       ) -> tuple[list[Estimate], list[Estimate]]:
     """Mean losses and local exponents at each size with 95% intervals from a bootstrap that redraws both the
     repeats (training sets) and the test points, so the test set's own sampling error is in the loss interval.
 
     Args:
       errors: (sizes, repeats, test points) squared errors.
-    Returns: (losses, loss intervals, exponents, exponent intervals), each a list over sizes.
+    Returns: (losses, local exponents), each a list of Estimates over sizes.
     """
     sizes = np.asarray(sizes, dtype=float)
     means = errors.mean(axis=(1, 2))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xB1]))
+    rng = generator(seed, "pool_bootstrap")
     _, repeats, points = errors.shape
     boot_means = np.empty((samples, len(sizes)))
     for b in range(samples):
@@ -178,56 +175,8 @@ def measured_intervals(sizes, errors: np.ndarray, *, seed: int = 0, samples: int
     loss_low, loss_high = np.percentile(boot_means, [tail, 100 - tail], axis=0)
     slopes = _neighbour_slopes(sizes, means)
     slope_low, slope_high = np.percentile(_neighbour_slopes(sizes, boot_means), [tail, 100 - tail], axis=0)
-    return (list(map(float, means)), [(float(a), float(b)) for a, b in zip(loss_low, loss_high)],
-            list(map(float, slopes)), [(float(min(a, s)), float(max(b, s))) for a, b, s in
-                                       zip(slope_low, slope_high, slopes)])
-
-
-@dataclasses.dataclass(frozen=True)
-class PoolRow:
-    """Predicted against measured at one size D past the sample."""
-
-    size: int
-    predicted_loss: float
-    predicted_loss_ci: tuple[float, float]
-    measured_loss: float
-    measured_loss_ci: tuple[float, float]
-    loss_verdict: str
-    predicted_exponent: float
-    predicted_exponent_ci: tuple[float, float]
-    measured_exponent: float
-    measured_exponent_ci: tuple[float, float]
-    exponent_verdict: str
-    loss_gap_sigma: float | None = None
-    exponent_gap_sigma: float | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class PoolComparison(JsonResult):
-    """``kernelscale compare --pool``: the learning curve predicted from n points against kernel regression measured
-    on a pool of M points that contains them, on held-out points neither saw.
-
-    Attributes:
-      arch, data, kernel, n, pool, test_points, seed: what was compared.
-      rows: one :class:`PoolRow` per measured size (loss: verdict and gap in sigma on log losses; exponent: the
-        local exponent between neighbouring sizes). Measured intervals bootstrap both the repeats and the test points.
-      prediction: the sample's :class:`Prediction` (its ``learning_curve`` evaluated at the measured sizes).
-      measured: the measured :class:`Curve` (regime ``"pool"``): losses (sizes, repeats) on the test points.
-      seconds_predict, seconds_measure: wall time of each side (the pool's kernel counts as measuring).
-    """
-
-    arch: str
-    data: str
-    kernel: str
-    n: int
-    pool: int
-    test_points: int
-    seed: int
-    rows: tuple[PoolRow, ...]
-    prediction: Prediction
-    measured: Curve
-    seconds_predict: float
-    seconds_measure: float
+    return ([Estimate(m, (a, b)) for m, a, b in zip(means, loss_low, loss_high)],
+            [Estimate(s, (min(a, s), max(b, s))) for a, b, s in zip(slope_low, slope_high, slopes)])
 
 
 def default_pool_sizes(n: int, largest: int) -> tuple[int, ...]:
@@ -238,23 +187,19 @@ def default_pool_sizes(n: int, largest: int) -> tuple[int, ...]:
     return tuple(sorted({int(round(d)) for d in np.geomspace(min(2 * n, largest), largest, 5)}))
 
 
+@validated(n_samples=Integer(MIN_SAMPLES), pool=Integer(2))
 @precise_function
 def compare_pool(arch, data: str, *, n_samples: int, pool: int, kernel: str = "ntk", seed: int = 0, sizes=None,
                  repeats: int = 5, ridge: float = 0.0, noise: float = 0.0, device: str | None = None,
-                 use_cache: bool = True, progress: Callable[[str, int, int], None] | None = None) -> PoolComparison:
+                 use_cache: bool = True, progress: Progress = no_progress) -> PoolComparison:
     """Predict the learning curve from ``n_samples`` points of a pool of ``pool`` points and measure it on the pool
     at ``sizes`` past the sample (default: 5 from 2 n to the pool's largest training set), tested on held-out
     points that neither the prediction nor any training set saw."""
-    if not (isinstance(pool, (int, np.integer)) and isinstance(n_samples, (int, np.integer))):
-        raise DataError(f"the pool size and n must be integers; got pool={pool!r}, n={n_samples!r}.")
     if pool <= n_samples:
         raise DataError(f"the pool (M = {pool}) must be larger than the sample (n = {n_samples}); it contains the "
                         "sample and the sizes past it.")
-    if not (isinstance(repeats, int) and repeats >= 2):
-        raise DataError(f"repeats must be an integer >= 2 (the intervals need independent repeats); got {repeats!r}.")
-    check_ridge_noise(ridge, noise)
     largest = pool - test_points(pool)
-    sizes = check_sizes(sizes, "sizes") if sizes is not None else default_pool_sizes(n_samples, largest)
+    sizes = check_curve_sizes(sizes, "sizes") if sizes is not None else default_pool_sizes(n_samples, largest)
     if sizes[-1] > largest:
         raise DataError(f"sizes must be at most {largest} (the pool of {pool} minus {test_points(pool)} held-out "
                         f"test points); got {sizes[-1]}.")
@@ -271,36 +216,23 @@ def compare_pool(arch, data: str, *, n_samples: int, pool: int, kernel: str = "n
                          sizes=curve_sizes, at=sizes[-1], ridge=ridge, noise=noise, progress=progress)
     seconds_predict = time.perf_counter() - start
     start = time.perf_counter()
-    if progress:
-        progress("pool curve", 0, 1)
+    progress("pool curve", 0, 1)
     measured, errors = measure_pool_curve(the_pool, sizes, repeats=repeats, ridge=ridge, noise=noise, seed=seed)
-    seconds_measure = time.perf_counter() - start + seconds_pool
-    return PoolComparison(arch=prediction.arch, data=prediction.data, kernel=kernel, n=n_samples, pool=pool,
-                          test_points=len(the_pool.test), seed=seed,
-                          rows=pool_rows(prediction.learning_curve, measured, errors, seed=seed),
-                          prediction=prediction,
-                          measured=measured, seconds_predict=seconds_predict, seconds_measure=seconds_measure)
+    return PoolComparison(rows=pool_rows(prediction.learning_curve, measured, errors, seed=seed),
+                          prediction=prediction, measured=measured, seconds_predict=seconds_predict,
+                          seconds_measure=time.perf_counter() - start + seconds_pool)
 
 
-def pool_rows(curve, measured: Curve, errors: np.ndarray, *, seed: int = 0) -> tuple[PoolRow, ...]:
+def pool_rows(curve: PredictedCurve, measured: Curve, errors: np.ndarray, *, seed: int = 0) -> tuple[PoolRow, ...]:
     """Rows of predicted against measured at each of the measured curve's sizes (all must be in the curve);
     ``errors`` (sizes, repeats, test points) from :func:`measure_pool_curve`."""
-    losses, loss_cis, exponents, exponent_cis = measured_intervals(measured.x, errors, seed=seed)
+    losses, exponents = measured_intervals(measured.x, errors, seed=seed)
     predicted_exponents = _curve_local_exponents(curve, measured.x)
-    rows = []
-    for i, size in enumerate(measured.x):
-        j = curve.sizes.index(size)
-        p_exp, p_exp_ci = predicted_exponents[i]
-        log_loss = (math.log(curve.loss[j]), tuple(map(math.log, curve.loss_ci[j])), math.log(losses[i]),
-                    tuple(map(math.log, loss_cis[i])))
-        rows.append(PoolRow(size, curve.loss[j], curve.loss_ci[j], losses[i], loss_cis[i], verdict(*log_loss), p_exp,
-                            p_exp_ci, exponents[i], exponent_cis[i],
-                            verdict(p_exp, p_exp_ci, exponents[i], exponent_cis[i]), gap_sigma(*log_loss),
-                            gap_sigma(p_exp, p_exp_ci, exponents[i], exponent_cis[i])))
-    return tuple(rows)
+    return tuple(PoolRow(size, curve.loss[curve.sizes.index(size)], losses[i], predicted_exponents[i], exponents[i])
+                 for i, size in enumerate(measured.x))
 
 
-def _curve_local_exponents(curve, sizes) -> list[tuple[float, tuple[float, float]]]:
+def _curve_local_exponents(curve: PredictedCurve, sizes) -> list[Estimate]:
     """The predicted curve's local exponent over the same neighbouring sizes as :func:`measured_intervals`:
     the slope of the predicted log loss, with an interval that holds the curve's local-exponent intervals at both
     ends and the slope itself."""
@@ -309,8 +241,9 @@ def _curve_local_exponents(curve, sizes) -> list[tuple[float, tuple[float, float
     for i in range(len(sizes)):
         low, high = (0, 1) if i == 0 else (last - 1, last) if i == last else (i - 1, i + 1)
         a, b = curve.sizes.index(sizes[low]), curve.sizes.index(sizes[high])
-        slope = -(math.log(curve.loss[b]) - math.log(curve.loss[a])) / (math.log(sizes[high]) - math.log(sizes[low]))
-        ci_low = min(curve.local_exponent_ci[a][0], curve.local_exponent_ci[b][0], slope)
-        ci_high = max(curve.local_exponent_ci[a][1], curve.local_exponent_ci[b][1], slope)
-        out.append((slope, (ci_low, ci_high)))
+        slope = -(math.log(curve.loss[b].value) - math.log(curve.loss[a].value)) / (
+            math.log(sizes[high]) - math.log(sizes[low]))
+        ends = curve.local_exponent[a], curve.local_exponent[b]
+        out.append(Estimate(slope, (min(ends[0].ci[0], ends[1].ci[0], slope),
+                                    max(ends[0].ci[1], ends[1].ci[1], slope))))
     return out

@@ -1,59 +1,77 @@
-"""Frozen result dataclasses with a JSON round trip: ``Prediction.from_dict(p.to_dict()) == p``."""
+"""Every top-level result, frozen, with a JSON round trip: ``Prediction.from_dict(p.to_dict()) == p``.
+
+A result stores what was computed and derives the rest: ``Prediction.alpha_K`` is its kernel fit's exponent, the
+recommended alpha_D is read from its learning curve, a comparison row's verdict comes from its two estimates. The
+derived values are properties, written to JSON beside the fields (``JSON_DERIVED``), so the JSON keeps the keys
+users' scripts read, and gains ``schema_version``. Values with intervals are :class:`~kernelscale.estimates.Estimate`
+s (JSON: ``x`` and ``x_ci``); statuses, verdicts and bases are enumerations that carry their meaning.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import math
 from typing import Any
+
+import numpy as np
 
 from ._json import JsonResult
 from .curves import PredictedCurve
+from .errors import DataError
+from .estimates import Basis, Estimate, FitStatus, Verdict
 from .fit import CurveFit, TailFit
 from .intrinsic import IntrinsicDimension
 from .spectrum import Spectrum
+from .specs import parse_spec
+from .stats import gap_sigma, log_estimate, verdict
+from .theory import task_aware_exponent, task_aware_interval, width_exponent, width_interval
+
+
+# ---------------------------------------------------------------------------------------------------- predict
 
 
 @dataclasses.dataclass(frozen=True)
 class Prediction(JsonResult):
-    """Predicted resolution-limited exponents of one architecture on one data sample.
+    """Predicted resolution-limited exponents of one architecture on one data sample, and the loss past it.
 
-    Exponents are of ``L - L_inf ~ x^-alpha``. Intervals are ``(low, high)``; any exponent may be None when its
-    fit failed (see ``status`` and ``message``).
+    Exponents are of ``L - L_inf ~ x^-alpha``; each is an :class:`Estimate` (value and 95% interval), or None when
+    its fit failed (see ``status`` and ``message``).
 
     Attributes:
       arch, data, kernel, n, seed: what was predicted.
-      alpha_K, alpha_K_ci: kernel exponent, ``lambda_i ~ i^-(1 + alpha_K)``.
-      target_decay, target_decay_ci: ``a`` in ``v_i^2 ~ i^-a`` (None without a target).
-      alpha_D_kernel_only (= alpha_K, duality) and alpha_D_task_aware (= min(a - 1, 2 b)), with intervals.
-      alpha_D, alpha_D_ci, alpha_D_basis: the estimate kernelscale recommends: ``"learning-curve"``, the local
-        exponent of ``learning_curve`` at ``alpha_D_at``; without a curve (no target, or the top-k solver) an
-        asymptote, ``"task-aware"`` or ``"kernel-only"``.
-      alpha_W, alpha_W_ci: asymptotic width exponent of P random features of this kernel at infinite data
-        (THEORY.md 1b): ``min(a - 1, b)`` on the task-aware basis, ``alpha_K`` on the kernel-only one.
-      alpha_W_local, alpha_W_local_ci: local exponent of the width theory ``E_W(P)`` on this sample's spectrum over
-        ``width_features`` (P from 16 to n/4; None without a target or with the top-k solver).
-      recommendation: why ``alpha_D_basis`` was chosen.
-      fit_window: (first, last) 1-based eigen-indices of the alpha_K fit.
-      kernel_fit, target_fit: the full fits with diagnostics.
-      status: "ok", "not_converged", "not_power_law" or "too_few_eigenvalues" (of the alpha_K fit).
-      device, seconds, kernel_seconds, eigh_seconds, from_cache: where and how long.
-      intrinsic_seconds: the intrinsic-dimension stage (an exact k-nearest-neighbour search and two formulas).
-      devices: how many devices computed the kernel's blocks (0 when it was read from the cache).
-      eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
-        fell back to the host).
-      eigensolver, n_eigs: ``"full"`` eigh of the whole matrix, or ``"topk"`` with its number of eigenpairs (the
-        kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0: ``eigh_seconds`` holds both).
+      kernel_fit, target_fit: the tail fits of the eigenvalues (alpha_K) and of the target powers (a - 1; None
+        without a target), with diagnostics.
+      learning_curve: the predicted test loss L(D) of kernel regression with this kernel at the sizes asked for,
+        with bands and local exponents (:class:`kernelscale.curves.PredictedCurve`), or None (no target, or the
+        top-k solver, whose spectrum lacks the tail the theory sums over).
+      width_curve: L(P) of P random features of this kernel at infinite data, the same way, or None.
+      alpha_D_at: the size D at which alpha_D is read from ``learning_curve`` (default 10 n), or None.
+      alpha_W_local: local exponent of the width theory ``E_W(P)`` on this sample's spectrum over ``width_features``
+        (P from 16 to n/4), extrapolated to an infinite pool; None without a target or with the top-k solver.
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
         different estimate from alpha_K), or None when not computed.
-      learning_curve: the predicted test loss L(D) of kernel regression with this kernel at the sizes asked for,
-        with bands and local exponents (:class:`kernelscale.curves.PredictedCurve`), or None.
-      width_curve: L(P) of P random features of this kernel at infinite data, the same way, or None.
-      alpha_D_at: the size D at which alpha_D was read from ``learning_curve`` (default 10 n), or None.
-      asymptote_basis: which asymptote applies, ``"task-aware"`` (``min(a - 1, 2b)`` for alpha_D, ``min(a - 1, b)``
-        for alpha_W) or ``"kernel-only"`` (alpha_K for both).
-      warnings: what the numbers above do not cover for this architecture (deep finite networks).
-      notes: how the sample was chosen when it was not as asked (a default n capped by the data's size, a Dataset
-        subsampled).
+      eigensolver, n_eigs, eigensolver_reason: ``"full"`` eigh of the whole matrix, or ``"topk"`` with its number
+        of eigenpairs (the kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0:
+        ``eigh_seconds`` holds both), and why it was chosen.
+      device, devices, from_cache: where the kernel was computed (for a cached kernel: where it was computed
+        before), on how many devices (0 when read from the cache).
+      eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
+        fell back to the host).
+      seconds, kernel_seconds, eigh_seconds, intrinsic_seconds: wall time, whole and by stage.
+      warnings: what the numbers do not cover for this architecture (deep finite networks).
+      notes: how the sample was chosen when it was not as asked, and what was skipped.
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
+
+    Derived (properties, also in the JSON):
+      alpha_K: kernel exponent, ``lambda_i ~ i^-(1 + alpha_K)``; target_decay: ``a`` in ``v_i^2 ~ i^-a``.
+      alpha_D_kernel_only (= alpha_K, the duality) and alpha_D_task_aware (= min(a - 1, 2 b)), the asymptotes.
+      asymptote_basis: which asymptote applies (:class:`Basis`).
+      alpha_D, alpha_D_basis: the estimate kernelscale recommends: the local exponent of ``learning_curve`` at
+        ``alpha_D_at`` (``"learning-curve"``); without a curve the asymptote of ``asymptote_basis``.
+      alpha_W: asymptotic width exponent of P random features at infinite data (docs/theory.md, "Width"):
+        ``min(a - 1, b)`` on the task-aware basis, alpha_K on the kernel-only one.
+      recommendation: why, in words. fit_window, status, message: the kernel fit's.
     """
 
     arch: str
@@ -61,46 +79,130 @@ class Prediction(JsonResult):
     kernel: str
     n: int
     seed: int
-    alpha_K: float | None
-    alpha_K_ci: tuple[float, float] | None
-    target_decay: float | None
-    target_decay_ci: tuple[float, float] | None
-    alpha_D_kernel_only: float | None
-    alpha_D_kernel_only_ci: tuple[float, float] | None
-    alpha_D_task_aware: float | None
-    alpha_D_task_aware_ci: tuple[float, float] | None
-    alpha_D: float | None
-    alpha_D_ci: tuple[float, float] | None
-    alpha_D_basis: str
-    alpha_W: float | None
-    alpha_W_ci: tuple[float, float] | None
-    recommendation: str
-    fit_window: tuple[int, int] | None
     kernel_fit: TailFit
     target_fit: TailFit | None
-    status: str
-    message: str
+    learning_curve: PredictedCurve | None
+    width_curve: PredictedCurve | None
+    alpha_D_at: int | None
+    alpha_W_local: Estimate | None
+    width_features: tuple[int, int] | None
+    intrinsic_dimension: IntrinsicDimension | None
+    eigensolver: str
+    n_eigs: int | None
+    eigensolver_reason: str
     device: str
+    devices: int
+    from_cache: bool
+    eigh_device: str
     seconds: float
     kernel_seconds: float
     eigh_seconds: float
-    from_cache: bool
-    devices: int = 1
-    eigensolver: str = "full"
-    n_eigs: int | None = None
-    eigh_device: str = "cpu"
-    intrinsic_seconds: float = 0.0
-    intrinsic_dimension: IntrinsicDimension | None = None
-    alpha_W_local: float | None = None
-    alpha_W_local_ci: tuple[float, float] | None = None
-    width_features: tuple[int, int] | None = None
+    intrinsic_seconds: float
     warnings: tuple[str, ...] = ()
-    learning_curve: PredictedCurve | None = None
-    width_curve: PredictedCurve | None = None
-    alpha_D_at: int | None = None
-    asymptote_basis: str = ""
     notes: tuple[str, ...] = ()
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
+
+    JSON_DERIVED = ("alpha_K", "target_decay", "alpha_D_kernel_only", "alpha_D_task_aware", "asymptote_basis",
+                    "alpha_D", "alpha_D_basis", "alpha_W", "recommendation", "fit_window", "status", "message")
+
+    @property
+    def alpha_K(self) -> Estimate | None:
+        return self.kernel_fit.exponent
+
+    @property
+    def target_decay(self) -> Estimate | None:
+        fit = self.target_fit
+        return fit.exponent.shifted(1.0) if fit is not None and fit.ok else None
+
+    @property
+    def alpha_D_kernel_only(self) -> Estimate | None:
+        return self.alpha_K
+
+    @property
+    def alpha_D_task_aware(self) -> Estimate | None:
+        target = self.target_fit
+        if target is None or not target.ok:
+            return None
+        if not self.kernel_fit.ok:
+            return target.exponent
+        alpha_K, tail = self.kernel_fit.exponent, target.exponent
+        return Estimate(task_aware_exponent(alpha_K.value, tail.value), task_aware_interval(alpha_K.ci, tail.ci))
+
+    @property
+    def asymptote_basis(self) -> Basis:
+        return _asymptote(self.kernel_fit, self.target_fit)[0]
+
+    @property
+    def alpha_D(self) -> Estimate | None:
+        if self.learning_curve is not None:
+            return self.learning_curve.exponent_at(self.alpha_D_at)
+        return self.alpha_D_task_aware if self.asymptote_basis == Basis.TASK_AWARE else self.alpha_K
+
+    @property
+    def alpha_D_basis(self) -> Basis:
+        return Basis.LEARNING_CURVE if self.learning_curve is not None else self.asymptote_basis
+
+    @property
+    def alpha_W(self) -> Estimate | None:
+        if self.asymptote_basis != Basis.TASK_AWARE:
+            return self.alpha_K
+        if not self.kernel_fit.ok:
+            return self.target_fit.exponent
+        alpha_K, tail = self.kernel_fit.exponent, self.target_fit.exponent
+        return Estimate(width_exponent(alpha_K.value, tail.value), width_interval(alpha_K.ci, tail.ci))
+
+    @property
+    def recommendation(self) -> str:
+        basis, reason = _asymptote(self.kernel_fit, self.target_fit)
+        if self.learning_curve is not None:
+            return _curve_recommendation(self.learning_curve, self.alpha_D_at, basis, reason)
+        if self.target_fit is not None:
+            return reason + (" No learning curve: the top-k spectrum lacks the tail the theory sums over, so alpha_D "
+                             "is an asymptote.")
+        return reason
+
+    @property
+    def fit_window(self) -> tuple[int, int] | None:
+        return self.kernel_fit.window
+
+    @property
+    def status(self) -> FitStatus:
+        return self.kernel_fit.status
+
+    @property
+    def message(self) -> str:
+        return self.kernel_fit.message
+
+
+def _asymptote(kernel_fit: TailFit, target_fit: TailFit | None) -> tuple[Basis, str]:
+    """Which asymptote applies, and why: the task-aware one when the target's decay was fitted."""
+    if target_fit is None:
+        return Basis.KERNEL_ONLY, ("no target in this data: the duality alpha_D = alpha_K assumes the target has "
+                                   "equal weight on every eigen-direction (a = b).")
+    if not target_fit.ok:
+        return Basis.KERNEL_ONLY, (f"the target's decay could not be fitted ({target_fit.message}); falling back to "
+                                   "the duality.")
+    if not kernel_fit.ok:
+        return Basis.TASK_AWARE, "the kernel exponent could not be fitted; the target decay alone bounds alpha_D."
+    kernel, target = kernel_fit.exponent, target_fit.exponent
+    overlap = kernel.ci[0] <= target.ci[1] and target.ci[0] <= kernel.ci[1]
+    detail = f"the target tail decays with a - 1 = {target.value:.3f} against alpha_K = {kernel.value:.3f}"
+    if overlap:
+        return Basis.TASK_AWARE, detail + ": the target is spread about evenly (a ~ b), so both estimates agree."
+    return Basis.TASK_AWARE, (detail + ": the target is not spread evenly over the eigen-directions, so the "
+                              "kernel-only duality estimate would mislead; min(a - 1, 2b) follows the target.")
+
+
+def _curve_recommendation(curve: PredictedCurve, at: int, basis: Basis, reason: str) -> str:
+    reliable, window = curve.reliable_up_to, curve.continuation_window
+    where = (f"within the sample's reliable range (D <= {reliable})" if at <= reliable else
+             f"past the sample's reliable range (D <= {reliable}), where the curve continues the theory's local "
+             f"exponent {curve.continuation_exponent.value:.3f} over D = {window[0]}..{window[1]} as a power law")
+    return (f"alpha_D is the local exponent of the predicted learning curve L(D) at D = {at}, {where}. The "
+            f"asymptotes are listed beside it (their basis: {basis}; {reason})")
+
+
+# ---------------------------------------------------------------------------------------------------- measure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +212,8 @@ class Curve:
     Attributes:
       regime: ``"data"``, ``"width"``, ``"linear_rf"``, ``"data_variance"`` or ``"width_variance"`` (see
         :mod:`kernelscale.measurements`), ``"trained_width"`` or ``"trained_data"`` (see :mod:`kernelscale.training`);
-        ``"finite_width"`` for the finite-width diagnosis of ``compare`` (theory values, not measurements).
+        ``"finite_width"`` for the finite-width diagnosis of ``compare`` (theory values, not measurements);
+        ``"pool"`` for the out-of-sample check.
       x_name: ``"D"`` (training-set size), ``"width"`` or ``"P"`` (feature count).
       x: (m,) the sizes or widths.
       features: (m,) feature counts P for width-type curves (P at the fixed width for ``data_variance``; trained
@@ -154,26 +257,82 @@ class Measurement(JsonResult):
     notes: tuple[str, ...] = ()
 
 
+# ---------------------------------------------------------------------------------------------------- compare
+
+
+class RowKind(enum.StrEnum):
+    """What a comparison row checks. The value is the row's short label in tables; ``legend`` explains it and
+    ``basis`` says what the prediction and the measurement are."""
+
+    def __new__(cls, label: str, legend: str, basis: str):
+        member = str.__new__(cls, label)
+        member._value_ = label
+        member.legend, member.basis = legend, basis
+        return member
+
+    D_THEORY = ("alpha_D theory (rec.)", "the learning-curve theory's local exponent over the D-range, extrapolated to "
+                "an infinite pool (recommended; predict's L(D) in the sample's range)",
+                "theory E_g(D) local, infinite-pool extrapolation (recommended)")
+    D_TASK_AWARE = ("alpha_D task-aware", "the asymptote min(a - 1, 2b), b = 1 + alpha_K",
+                    "task-aware min(a-1, 2b), b = 1 + alpha_K, asymptotic")
+    D_KERNEL_ONLY = ("alpha_D kernel-only", "the asymptote alpha_K (duality)", "kernel-only alpha_K, asymptotic")
+    D_TRAINED = ("alpha_D trained", "the theory against networks trained with optax, against D",
+                 "theory E_g(D) local")
+    W_LINEAR_RF = ("alpha_W linear RF", "the width theory E_W(P) on the NNGP against its own model, linear random "
+                   "features", "theory E_W(P) on the NNGP; measured: its linear random features (the theory's own "
+                   "model)")
+    W_READOUT = ("alpha_W readout", "E_W(P) against the readout features of finite networks",
+                 "theory E_W(P) on the NNGP; measured: readout features of finite networks")
+    W_FINITE_WIDTH = ("alpha_W finite-width", "E_W(P) on each measured network's realized kernel (a diagnosis, not "
+                      "a prediction)", "finite-width check (a diagnosis, not a prediction): E_W(P) on each measured "
+                      "network's realized kernel; measured: readout features")
+    W_TRAINED = ("alpha_W trained", "E_W(P) against networks trained with optax, against width",
+                 "theory E_W(P) on the NNGP")
+
+    @property
+    def quantity(self) -> str:
+        return "alpha_D" if self.name.startswith("D_") else "alpha_W"
+
+
 @dataclasses.dataclass(frozen=True)
 class ComparisonRow:
     """Predicted against measured for one exponent.
 
-    ``verdict`` is ``"agree"`` when ``|predicted - measured|`` is within the combined uncertainty
-    ``sqrt(p^2 + m^2)`` (p, m: the half-widths of the two 95% intervals on the sides that face each other),
-    ``"disagree"`` otherwise, ``"n/a"`` when either side is missing. ``gap_sigma`` is the same gap in units of the
-    combined sigma ``sqrt(p^2 + m^2) / 1.96``: "agree" means at most 1.96. ``label`` is the row's short name in
-    tables (``basis`` says what it is).
+    Attributes:
+      kind: what the row checks (:class:`RowKind`: its label, legend and basis).
+      predicted, measured: the two estimates (None when missing).
+      note: what the basis adds for this row (why a readout row disagrees; how the trained networks were trained).
+
+    Derived (also in the JSON): ``quantity`` (alpha_D or alpha_W), ``label``, ``basis`` (the kind's and the note),
+    ``verdict`` and ``gap_sigma`` (:mod:`kernelscale.stats`: "agree" when the gap is at most 1.96 combined sigma).
     """
 
-    quantity: str
-    basis: str
-    predicted: float | None
-    predicted_ci: tuple[float, float] | None
-    measured: float | None
-    measured_ci: tuple[float, float] | None
-    verdict: str
-    gap_sigma: float | None = None
-    label: str = ""
+    kind: RowKind
+    predicted: Estimate | None
+    measured: Estimate | None
+    note: str = ""
+
+    JSON_DERIVED = ("quantity", "basis", "label", "verdict", "gap_sigma")
+
+    @property
+    def quantity(self) -> str:
+        return self.kind.quantity
+
+    @property
+    def label(self) -> str:
+        return self.kind.value
+
+    @property
+    def basis(self) -> str:
+        return self.kind.basis + (f"; {self.note}" if self.note else "")
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.predicted, self.measured)
+
+    @property
+    def gap_sigma(self) -> float | None:
+        return gap_sigma(self.predicted, self.measured)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,71 +340,188 @@ class Comparison(JsonResult):
     """``kernelscale compare``: predicted and measured exponents on the same sample.
 
     Attributes:
-      alpha_D_predicted, alpha_D_predicted_ci: the estimate kernelscale recommends for the measured D-range (the
-        learning-curve theory's local exponent over that range, with the held-out pool correction, extrapolated to
-        an infinite pool with the half-samples).
-      alpha_D_measured, alpha_D_measured_ci: kernel-regression learning curve over ``d_range``.
-      alpha_W_predicted, alpha_W_predicted_ci: the local exponent against width of the width theory ``E_W(P)``
-        (P random features at infinite data, THEORY.md 1b) on the NNGP spectrum, at the readout feature counts
-        P(width) of ``width_range``.
-      alpha_W_measured, alpha_W_measured_ci: readout features of finite networks, fitted against width over
-        ``width_range``.
-      alpha_W_rf_predicted, alpha_W_rf_predicted_ci: the same theory's local exponent against P over the
-        ``linear_rf`` curve's feature counts.
-      alpha_W_rf_measured, alpha_W_rf_measured_ci: the ``linear_rf`` curve (linear random features of the NNGP,
-        the model the theory is exact for), fitted against P.
       rows: every predicted-against-measured row, with verdicts (kernel-only and task-aware estimates included).
-      theory_sizes, theory_errors: the predicted curve E_g(D) at the measured sizes, extrapolated to an infinite
-        pool as the exponent is (for plots).
-      width_theory_features, width_theory_errors: E_W(P) at the readout feature counts (for plots).
+      theory_errors: the predicted curve E_g(D) at the measured sizes, extrapolated to an infinite pool as the
+        exponent is (for plots).
+      width_theory_errors: E_W(P) at the readout feature counts (for plots), or None without width rows.
       prediction, measurement: the full results behind the rows.
       seconds_predict, seconds_measure: wall time of each side.
       finite_width: with ``finite_width=True``, E_W on each measured network's realized readout kernel
         (:mod:`kernelscale.finite_width`) as a curve against width (rows: widths, columns: the networks), else None.
       seconds_finite_width: what that diagnosis cost, or None.
+
+    Derived (also in the JSON): ``arch, data, kernel, n, seed`` (the prediction's); ``alpha_D_predicted`` (the
+    recommended row: the learning-curve theory's local exponent over the measured D-range, with the held-out pool
+    correction, extrapolated to an infinite pool) and ``alpha_D_measured`` (kernel regression over ``d_range``);
+    ``alpha_W_predicted`` / ``alpha_W_measured`` (the width theory E_W(P) on the NNGP at the readout feature
+    counts P(width) of ``width_range``, against finite networks' readout features); ``alpha_W_rf_predicted`` /
+    ``alpha_W_rf_measured`` (the same theory against the ``linear_rf`` curve, the model it is exact for);
+    ``theory_sizes`` and ``width_theory_features`` (the x of the two theory curves).
     """
 
-    arch: str
-    data: str
-    kernel: str
-    n: int
-    seed: int
-    alpha_D_predicted: float | None
-    alpha_D_predicted_ci: tuple[float, float] | None
-    alpha_D_measured: float | None
-    alpha_D_measured_ci: tuple[float, float] | None
-    alpha_W_predicted: float | None
-    alpha_W_predicted_ci: tuple[float, float] | None
-    alpha_W_measured: float | None
-    alpha_W_measured_ci: tuple[float, float] | None
-    d_range: tuple[int, int] | None
-    width_range: tuple[int, int] | None
     rows: tuple[ComparisonRow, ...]
-    theory_sizes: tuple[int, ...]
     theory_errors: tuple[float, ...]
-    width_theory_features: tuple[int, ...] | None
     width_theory_errors: tuple[float, ...] | None
     prediction: Prediction
     measurement: Measurement
     seconds_predict: float
     seconds_measure: float
-    alpha_W_rf_predicted: float | None = None
-    alpha_W_rf_predicted_ci: tuple[float, float] | None = None
-    alpha_W_rf_measured: float | None = None
-    alpha_W_rf_measured_ci: tuple[float, float] | None = None
     finite_width: Curve | None = None
     seconds_finite_width: float | None = None
+
+    JSON_DERIVED = ("arch", "data", "kernel", "n", "seed", "alpha_D_predicted", "alpha_D_measured",
+                    "alpha_W_predicted", "alpha_W_measured", "alpha_W_rf_predicted", "alpha_W_rf_measured",
+                    "d_range", "width_range", "theory_sizes", "width_theory_features")
+
+    def row(self, kind: RowKind) -> ComparisonRow | None:
+        """The row of ``kind``, or None when it was not compared."""
+        return next((row for row in self.rows if row.kind == kind), None)
+
+    def _side(self, kind: RowKind, side: str) -> Estimate | None:
+        row = self.row(kind)
+        return None if row is None else getattr(row, side)
+
+    arch = property(lambda self: self.prediction.arch)
+    data = property(lambda self: self.prediction.data)
+    kernel = property(lambda self: self.prediction.kernel)
+    n = property(lambda self: self.prediction.n)
+    seed = property(lambda self: self.prediction.seed)
+
+    @property
+    def alpha_D_predicted(self) -> Estimate | None:
+        return self._side(RowKind.D_THEORY, "predicted")
+
+    @property
+    def alpha_D_measured(self) -> Estimate | None:
+        return self._side(RowKind.D_THEORY, "measured")
+
+    @property
+    def alpha_W_predicted(self) -> Estimate | None:
+        return self._side(RowKind.W_READOUT, "predicted")
+
+    @property
+    def alpha_W_measured(self) -> Estimate | None:
+        return self._side(RowKind.W_READOUT, "measured")
+
+    @property
+    def alpha_W_rf_predicted(self) -> Estimate | None:
+        return self._side(RowKind.W_LINEAR_RF, "predicted")
+
+    @property
+    def alpha_W_rf_measured(self) -> Estimate | None:
+        return self._side(RowKind.W_LINEAR_RF, "measured")
+
+    @property
+    def d_range(self) -> tuple[int, int]:
+        x = self.measurement.curves["data"].x
+        return x[0], x[-1]
+
+    @property
+    def width_range(self) -> tuple[int, int] | None:
+        curve = self.measurement.curves.get("width")
+        return None if curve is None else (curve.x[0], curve.x[-1])
+
+    @property
+    def theory_sizes(self) -> tuple[int, ...]:
+        return self.measurement.curves["data"].x
+
+    @property
+    def width_theory_features(self) -> tuple[int, ...] | None:
+        curve = self.measurement.curves.get("width")
+        return None if curve is None else curve.features
+
+
+# ---------------------------------------------------------------------------------------------------- compare --pool
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolRow:
+    """Predicted against measured at one size D past the sample.
+
+    Attributes:
+      size: D.
+      predicted_loss, measured_loss: the loss with its 95% interval (measured: a bootstrap over repeats and test
+        points).
+      predicted_exponent, measured_exponent: the local exponent between neighbouring sizes.
+
+    Derived (also in the JSON): ``loss_verdict`` and ``loss_gap_sigma`` (on log losses), ``exponent_verdict`` and
+    ``exponent_gap_sigma``.
+    """
+
+    size: int
+    predicted_loss: Estimate
+    measured_loss: Estimate
+    predicted_exponent: Estimate
+    measured_exponent: Estimate
+
+    JSON_DERIVED = ("loss_verdict", "loss_gap_sigma", "exponent_verdict", "exponent_gap_sigma")
+
+    @property
+    def loss_verdict(self) -> Verdict:
+        return verdict(log_estimate(self.predicted_loss), log_estimate(self.measured_loss))
+
+    @property
+    def loss_gap_sigma(self) -> float | None:
+        return gap_sigma(log_estimate(self.predicted_loss), log_estimate(self.measured_loss))
+
+    @property
+    def exponent_verdict(self) -> Verdict:
+        return verdict(self.predicted_exponent, self.measured_exponent)
+
+    @property
+    def exponent_gap_sigma(self) -> float | None:
+        return gap_sigma(self.predicted_exponent, self.measured_exponent)
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolComparison(JsonResult):
+    """``kernelscale compare --pool``: the learning curve predicted from n points against kernel regression measured
+    on a pool of M points that contains them, on held-out points neither saw.
+
+    Attributes:
+      rows: one :class:`PoolRow` per measured size.
+      prediction: the sample's :class:`Prediction` (its ``learning_curve`` evaluated at the measured sizes).
+      measured: the measured :class:`Curve` (regime ``"pool"``): losses (sizes, repeats) on the test points; its
+        settings hold the pool size and the number of test points.
+      seconds_predict, seconds_measure: wall time of each side (the pool's kernel counts as measuring).
+
+    Derived (also in the JSON): ``arch, data, kernel, n, seed`` (the prediction's), ``pool`` (M) and
+    ``test_points``.
+    """
+
+    rows: tuple[PoolRow, ...]
+    prediction: Prediction
+    measured: Curve
+    seconds_predict: float
+    seconds_measure: float
+
+    JSON_DERIVED = ("arch", "data", "kernel", "n", "seed", "pool", "test_points")
+
+    arch = property(lambda self: self.prediction.arch)
+    data = property(lambda self: self.prediction.data)
+    kernel = property(lambda self: self.prediction.kernel)
+    n = property(lambda self: self.prediction.n)
+    seed = property(lambda self: self.prediction.seed)
+    pool = property(lambda self: self.measured.settings["pool"])
+    test_points = property(lambda self: self.measured.settings["test_points"])
+
+
+# ---------------------------------------------------------------------------------------------------- sweep
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepPoint:
-    """One variant of a sweep: the value of the varied option, the specs it ran, and its results."""
+    """One variant of a sweep: the value of the varied option, and its results (``arch`` and ``data``, the specs
+    it ran, are the prediction's)."""
 
     value: str
-    arch: str
-    data: str
     prediction: Prediction
     comparison: Comparison | None = None
+
+    JSON_DERIVED = ("arch", "data")
+
+    arch = property(lambda self: self.prediction.arch)
+    data = property(lambda self: self.prediction.data)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,13 +531,146 @@ class Sweep(JsonResult):
     Attributes:
       parameter: the varied option; applies_to: ``"arch"`` or ``"data"``.
       points: one :class:`SweepPoint` per value, in the order given.
-      n, kernel, seed: shared by every point; seconds: wall time of the whole sweep.
+      seconds: wall time of the whole sweep.
+
+    Derived (also in the JSON): ``n, kernel, seed``, shared by every point.
     """
 
     parameter: str
     applies_to: str
     points: tuple[SweepPoint, ...]
-    n: int
-    kernel: str
-    seed: int
     seconds: float
+
+    JSON_DERIVED = ("n", "kernel", "seed")
+
+    n = property(lambda self: self.points[0].prediction.n)
+    kernel = property(lambda self: self.points[0].prediction.kernel)
+    seed = property(lambda self: self.points[0].prediction.seed)
+
+
+# ---------------------------------------------------------------------------------------------------- allocate
+
+COST_SCHEMAS = {"6nd": {}, "nd": {}, "power": {"k": 6.0, "p": 1.0, "q": 1.0}}
+_COST_PRESETS = {"6nd": (6.0, 1.0, 1.0), "nd": (1.0, 1.0, 1.0)}
+
+
+@dataclasses.dataclass(frozen=True)
+class CostModel(JsonResult):
+    """Compute ``C = k N^p D^q`` of training a model with N parameters on D examples."""
+
+    k: float = 6.0
+    p: float = 1.0
+    q: float = 1.0
+
+    def __post_init__(self):
+        for name in ("k", "p", "q"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise DataError(f"cost model: {name} must be a finite number > 0; got {value!r}.")
+
+    @classmethod
+    def parse(cls, spec: str) -> CostModel:
+        """``"6nd"`` (default, Chinchilla), ``"nd"``, or ``"power:k=2,p=2,q=1"`` (e.g. least squares on N features)."""
+        name, options = parse_spec(spec, COST_SCHEMAS, what="cost model")
+        return cls(*_COST_PRESETS[name]) if name in _COST_PRESETS else cls(options["k"], options["p"], options["q"])
+
+    def compute(self, n: float, d: float) -> float:
+        return self.k * n**self.p * d**self.q
+
+    def describe(self) -> str:
+        return f"C = {self.k:g} N^{self.p:g} D^{self.q:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class LossModel(JsonResult):
+    """``L(N, D) = E + A / N^alpha + B / D^beta``; E >= 0, A, B, alpha, beta > 0."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+
+    def __post_init__(self):
+        check_loss_model(self.E, self.A, self.B, self.alpha, self.beta)
+
+    def loss(self, n, d):
+        n, d = np.asarray(n, dtype=np.float64), np.asarray(d, dtype=np.float64)
+        return self.E + self.A / n**self.alpha + self.B / d**self.beta
+
+
+def check_loss_model(E, A, B, alpha, beta) -> None:
+    """Raise DataError naming each parameter that makes the optimum undefined."""
+    problems = []
+    if not (_finite(E) and E >= 0):
+        problems.append(f"E = {E!r} (irreducible loss; needs a finite number >= 0)")
+    for name, value in (("A", A), ("B", B)):
+        if not (_finite(value) and value > 0):
+            problems.append(f"{name} = {value!r} (needs a finite number > 0; with {name} <= 0 that term never "
+                            "limits the loss and the optimum puts all compute on the other)")
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not (_finite(value) and value > 0):
+            problems.append(f"{name} = {value!r} (needs a finite exponent > 0; with {name} <= 0 more of that "
+                            "resource never lowers the loss, so no finite optimum exists)")
+    if problems:
+        raise DataError("loss model L = E + A/N^alpha + B/D^beta is not usable: " + "; ".join(problems) + ".")
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float, np.floating, np.integer)) and math.isfinite(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class LossModelFit(JsonResult):
+    """A loss model fitted to a measured grid.
+
+    Attributes:
+      model: the fit to the mean loss over repeats.
+      ci: 95% percentile bootstrap interval (over repeats) of each parameter, keyed ``E, A, B, alpha, beta``.
+      n_values (m,), d_values (k,): the grid; losses (m, k, repeats): the measured losses.
+      rms_log_residual: root-mean-square of ``log L_fit - log L_measured`` over the grid.
+      bootstrap: the models fitted to resampled repeats (resamples that failed to fit are left out).
+      source: what produced the grid (architecture, data, sample, ridge, widths...), empty for a user's grid.
+    """
+
+    model: LossModel
+    ci: dict[str, tuple[float, float]]
+    n_values: tuple[float, ...]
+    d_values: tuple[float, ...]
+    losses: tuple[tuple[tuple[float, ...], ...], ...]
+    rms_log_residual: float
+    bootstrap: tuple[LossModel, ...]
+    source: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Allocation(JsonResult):
+    """The compute-optimal split of one budget.
+
+    Attributes:
+      compute: the budget C; cost: the cost model.
+      n_opt, d_opt: the optimal model size N and data size D; loss_opt = L(n_opt, d_opt).
+      a, b: exponents of ``N_opt ~ C^a``, ``D_opt ~ C^b``.
+      G: the prefactor of ``N_opt = G (C/k)^a``.
+      tokens_per_parameter: d_opt / n_opt.
+      explanation: what the exponents mean (the duality case alpha = beta included).
+      model: the loss model used.
+      ci: 95% intervals of n_opt, d_opt, a, b when the model was fitted to measured losses (else empty).
+      model_ci: 95% intervals of the model's parameters when fitted (else empty).
+      fit: the fit to measured losses, or None when the parameters were given.
+    """
+
+    compute: float
+    cost: CostModel
+    n_opt: float
+    d_opt: float
+    loss_opt: float
+    a: float
+    b: float
+    G: float
+    tokens_per_parameter: float
+    explanation: str
+    model: LossModel
+    ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    model_ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    fit: LossModelFit | None = None

@@ -110,15 +110,3 @@ def display_spec(spec: str, schemas: Mapping[str, Mapping[str, Any]], *, keep: t
             value = f"{value:.3g}"
         shown.append(f"{key}={value}")
     return name + (":" + ",".join(shown) if shown else "")
-
-
-def short_title(arch: str, data: str, *, hide: tuple[str, ...] = ()) -> str:
-    """``"fc:act=relu,depth=3 on digits"``: the architecture's name with the options a user set and those that matter
-    (depth, activation; not the finite width, which infinite-width kernels ignore), and the data's name with the
-    options that differ from its defaults and its dimension, rounded; options in ``hide`` left out of both (a sweep's
-    varied option). For titles of tables and plots; the JSON keeps the full specs."""
-    from .architectures import SCHEMAS as ARCH_SCHEMAS
-    from .data import SCHEMAS as DATA_SCHEMAS
-
-    return (f"{display_spec(arch, ARCH_SCHEMAS, keep=('depth', 'act'), hide=('width', *hide))} on "
-            f"{display_spec(data, DATA_SCHEMAS, keep=('dim',), hide=hide)}")

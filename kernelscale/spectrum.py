@@ -1,6 +1,6 @@
 """Eigendecomposition of K/n, PSD and noise-floor checks, target powers, and half-sample spectra.
 
-Conventions (THEORY.md section 2): eigenvalues ``lambda_i`` of ``K/n`` sorted descending estimate the kernel
+Conventions (docs/theory.md, "Spectrum"): eigenvalues ``lambda_i`` of ``K/n`` sorted descending estimate the kernel
 operator's eigenvalues; target powers ``v_i^2 = sum_c <y_c, u_i>^2 / n`` (u_i unit eigenvectors, summed over
 output columns c) estimate the target's weight on each eigen-direction. ``sum_i lambda_i = trace(K)/n`` and
 ``sum_i v_i^2 = ||y||^2 / n`` hold exactly, which the tail estimator of :mod:`kernelscale.fit` relies on.
@@ -12,16 +12,20 @@ finite-n bias of the tail sums by Richardson extrapolation; see :func:`kernelsca
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 import functools
 import os
+from collections.abc import Iterator
 
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
 from ._compat import precise_function
-from .errors import KernelError
+from .errors import KernelError, MemoryPlanError, ParameterError
+from .kernels import available_device_memory, available_host_memory, full_eigh_bytes, select_device
+from .options import Integer, validated
+from .progress import Progress, no_progress
+from .random import generator
 
 # Precision-aware thresholds, relative to the top eigenvalue (as scikit-learn's _check_psd_eigenvalues does):
 # eigenvalues below n * eps * lambda_max are indistinguishable from zero (the backward error of eigh);
@@ -52,6 +56,8 @@ class Spectrum:
         are truncated (top-k: the tails are totals minus partial sums), else None (the sums of the full spectra).
       solver: ``"full"`` (eigh of the whole matrix) or ``"topk"`` (top-k eigenpairs only; ``eigenvalues`` then
         has k < n entries and ``half_eigenvalues`` k // 2 per half).
+      eigh_device: where the whole sample's eigendecomposition ran, as :func:`eigendecompose_where` says (None when
+        the caller gave it).
     """
 
     eigenvalues: np.ndarray
@@ -66,6 +72,7 @@ class Spectrum:
     half_traces: np.ndarray | None = None
     half_target_norms: np.ndarray | None = None
     solver: str = "full"
+    eigh_device: str | None = None
 
     def totals(self, what: str) -> dict:
         """Keyword arguments for :func:`kernelscale.fit.fit_tail_exponent` on the ``"eigenvalues"`` or ``"target"``
@@ -168,6 +175,7 @@ def gpu_eigh_max_bytes() -> float:
         raise KernelError(f"KERNELSCALE_GPU_EIGH_MAX_BYTES must be a number of bytes; got {value!r}.") from None
 
 
+@validated
 def eigendecompose(matrix: np.ndarray, *, device: str | None = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """Eigen-pairs of K/n: ``(eigenvalues (n,) descending, eigenvectors (n, n) in columns)``.
 
@@ -182,6 +190,7 @@ def eigendecompose(matrix: np.ndarray, *, device: str | None = "cpu") -> tuple[n
     return eigendecompose_where(matrix, device=device)[:2]
 
 
+@validated
 def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu", vectors: bool = True
                          ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """:func:`eigendecompose` and where it ran: ``"cpu"`` (host LAPACK) or the JAX device's platform, with
@@ -193,6 +202,7 @@ def eigendecompose_where(matrix: np.ndarray, *, device: str | None = "cpu", vect
     return eigenvalues[::-1], eigenvectors[:, ::-1] if vectors else None, where
 
 
+@validated
 def eigenvalues_and_powers(matrix: np.ndarray, y: np.ndarray | None, *, device: str | None = "cpu"
                            ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Eigenvalues of K/n (n,) descending, the target powers ``v_i^2`` (n,) in the same order (None without ``y``),
@@ -204,6 +214,7 @@ def eigenvalues_and_powers(matrix: np.ndarray, y: np.ndarray | None, *, device: 
     return values, powers, where
 
 
+@validated
 def eigenvalues_and_projections(matrix: np.ndarray, y: np.ndarray | None, *, device: str | None = "cpu"
                                 ) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Eigenvalues of K/n (n,) descending, ``U^T y`` (n, c) in the same order (None without ``y``; u_i unit
@@ -262,8 +273,6 @@ def _device_eigh(matrix: np.ndarray, device: str | None, vectors: bool = True, *
     (None, None, reason) to use the host. With ``target`` (n, c) the second item is ``U^T target``, computed on the
     device: only (n, c) numbers come back instead of the (n, n) eigenvectors."""
     import jax
-
-    from .kernels import available_device_memory, select_device
 
     jax_device = select_device(device)
     if jax_device.platform == "cpu" and device is None:
@@ -337,6 +346,19 @@ def project_target(eigenvectors: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sum(projections**2, axis=1) / len(y)
 
 
+def half_samples(n: int, n_halves: int, seed: int) -> Iterator[np.ndarray]:
+    """The sorted indices of ``n_halves`` random halves (n // 2 points each) of an n-point sample, disjoint in pairs:
+    halves 2j and 2j + 1 split one permutation from the ``"half_samples"`` stream of ``seed``."""
+    rng = generator(seed, "half_samples")
+    half = n // 2
+    permutation = rng.permutation(n)
+    for h in range(n_halves):
+        if h % 2 == 0 and h > 0:
+            permutation = rng.permutation(n)
+        yield np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
+
+
+@validated(n_halves=Integer(0))
 def spectrum(
     matrix: np.ndarray,
     y: np.ndarray | None = None,
@@ -346,14 +368,14 @@ def spectrum(
     decomposition: tuple[np.ndarray, np.ndarray | None] | None = None,
     target_powers: np.ndarray | None = None,
     device: str | None = "cpu",
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = no_progress,
 ) -> Spectrum:
     """Eigenvalues of K/n, target powers, and the same on ``n_halves`` disjoint random halves of the sample.
 
     Args:
       matrix: (n, n) kernel Gram matrix.
       y: (n,) or (n, c) targets, or None.
-      n_halves: number of random half-samples (disjoint in pairs); 0 disables the finite-n correction.
+      n_halves: number of random half-samples (:func:`half_samples`); 0 disables the finite-n correction.
       seed: seed of the random halves.
       decomposition: the whole matrix's ``(eigenvalues, eigenvectors)`` from :func:`eigendecompose`, or
         ``(eigenvalues, None)`` with ``target_powers`` from :func:`eigenvalues_and_powers`, when the caller already
@@ -362,35 +384,23 @@ def spectrum(
       device: where the eigendecompositions run, as in :func:`eigendecompose` (the full one only when
         ``decomposition`` is not given; the halves always). On the host no eigenvectors are formed: the target
         powers come from the tridiagonal form (:func:`_eigh_projections`).
-      progress: called with the number of half-samples done after each one.
+      progress: ``progress("eigendecomposition", done, 1 + n_halves)``.
     """
     matrix = _check_matrix(matrix, values=False)  # the values: by the first eigh, or already by the caller
     n = matrix.shape[0]
     target = None if y is None else _target_columns(y, n)
-    if decomposition is None:
-        eigenvalues, powers, _ = eigenvalues_and_powers(matrix, target, device=device)
-    else:
-        eigenvalues, eigenvectors = decomposition
-        powers = target_powers
-        if target is not None and powers is None:
-            if eigenvectors is None:
-                raise ValueError("spectrum() with y and decomposition=(eigenvalues, None) needs target_powers.")
-            powers = project_target(eigenvectors, target)
-    half = n // 2
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
+    progress("eigendecomposition", 0, 1 + n_halves)
+    eigenvalues, powers, where = _whole_sample(matrix, target, decomposition, target_powers, device)
+    progress("eigendecomposition", 1, 1 + n_halves)
     half_values, half_powers = [], []
-    permutation = rng.permutation(n)
-    for h in range(n_halves):
-        if h % 2 == 0 and h > 0:
-            permutation = rng.permutation(n)
-        index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
+    for h, index in enumerate(half_samples(n, n_halves, seed)):
         values, projections, _ = _scaled_eigh(matrix[np.ix_(index, index)], device, vectors=False,
                                               target=None if target is None else target[index])
         half_values.append(values[::-1])
         if target is not None:
-            half_powers.append(np.sum(projections**2, axis=1)[::-1] / half)
-        if progress:
-            progress(h + 1)
+            half_powers.append(np.sum(projections**2, axis=1)[::-1] / len(index))
+        progress("eigendecomposition", 2 + h, 1 + n_halves)
+    half = n // 2
     return Spectrum(
         eigenvalues=eigenvalues,
         target_powers=powers,
@@ -401,7 +411,65 @@ def spectrum(
         noise_floor=noise_floor(eigenvalues[0], n),
         n=n,
         target=target,
+        eigh_device=where,
     )
+
+
+def _whole_sample(matrix, target, decomposition, target_powers, device):
+    """(eigenvalues, target powers, where) of the whole sample: computed, or from the caller's decomposition."""
+    if decomposition is None:
+        return eigenvalues_and_powers(matrix, target, device=device)
+    eigenvalues, eigenvectors = decomposition
+    powers = target_powers
+    if target is not None and powers is None:
+        if eigenvectors is None:
+            raise ParameterError("spectrum() with y and decomposition=(eigenvalues, None) needs target_powers.")
+        powers = project_target(eigenvectors, target)
+    return eigenvalues, powers, None
+
+
+# ---------------------------------------------------------------------------------------------------- choice
+
+# bytes per (point, eigenpair) of the top-k solver: the random basis, its image, QR and SVD workspaces (float64)
+TOPK_BYTES = 6 * 8
+TOPK_DEFAULT_EIGS = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class EigensolverChoice:
+    """The eigensolver a sample gets, and why (as lineax's ``AutoLinearSolver`` says which solver it picked).
+
+    Attributes:
+      name: ``"full"`` (eigh of the whole (n, n) matrix: :func:`spectrum`) or ``"topk"`` (the top ``n_eigs``
+        eigenpairs from kernel blocks computed on the fly, the matrix never held: :func:`topk_spectrum`).
+      n_eigs: eigenpairs of the top-k solver, None for the full one.
+      reason: why, in words (the memory it compared when ``"auto"`` chose).
+    """
+
+    name: str
+    n_eigs: int | None
+    reason: str
+
+
+@validated
+def choose_eigensolver(n: int, eigensolver: str = "auto", n_eigs: int | None = None) -> EigensolverChoice:
+    """``"full"`` or ``"topk"`` as asked, or for ``"auto"`` full when the (n, n) matrix and its eigendecomposition
+    (about 4 n^2 float64, :func:`kernelscale.kernels.full_eigh_bytes`) fit in host memory. The top-k solver takes
+    ``n_eigs`` (default min(2000, n/2 - 1, the largest k whose workspace fits)). Raises MemoryPlanError when neither
+    fits, ParameterError for an ``n_eigs`` outside [2, n/2)."""
+    available, needed = available_host_memory(), full_eigh_bytes(n)
+    memory = f"{needed / 2**30:.1f} GiB for the full eigendecomposition, {available / 2**30:.1f} GiB available"
+    if eigensolver == "full" or (eigensolver == "auto" and needed <= available):
+        return EigensolverChoice("full", None, "asked for" if eigensolver == "full" else f"auto: {memory}")
+    fitting = int((available / (TOPK_BYTES * n) - 10) / 1.25)  # largest k whose workspace fits
+    k = min(TOPK_DEFAULT_EIGS, n // 2 - 1, fitting) if n_eigs is None else n_eigs
+    if n_eigs is not None and not 2 <= k < n // 2:
+        raise ParameterError(f"n_eigs must be an integer in [2, n/2) = [2, {n // 2}); got {k!r}.")
+    if k > fitting or k < 2:
+        raise MemoryPlanError(f"the top-k eigensolver with n = {n}, n_eigs = {k} needs about "
+                              f"{TOPK_BYTES * n * (1.25 * k + 10) / 2**30:.1f} GiB of host memory, "
+                              f"{available / 2**30:.1f} GiB are available; use n_eigs <= {fitting} or a smaller n.")
+    return EigensolverChoice("topk", k, "asked for" if eigensolver == "topk" else f"auto: {memory}, too little")
 
 
 # ---------------------------------------------------------------------------------------------------- top-k
@@ -429,7 +497,7 @@ def randomized_eigh(matvec, n: int, k: int, *, passes: int = TOPK_PASSES, oversa
         raise KernelError(f"passes must be >= 1; got {passes}.")
     oversample = max(10, int(TOPK_OVERSAMPLE * k)) if oversample is None else oversample
     width = min(n, k + oversample)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x70B4]))
+    rng = generator(seed, "topk_basis")
     basis = np.linalg.qr(rng.standard_normal((n, width)))[0]
     for _ in range(passes - 1):
         basis = np.linalg.qr(matvec(basis))[0]
@@ -449,65 +517,58 @@ def randomized_eigh(matvec, n: int, k: int, *, passes: int = TOPK_PASSES, oversa
 
 
 def topk_spectrum(operator, y: np.ndarray | None = None, *, n_eigs: int, n_halves: int = 2, seed: int = 0,
-                  passes: int = TOPK_PASSES, progress=None) -> Spectrum:
+                  passes: int = TOPK_PASSES, progress: Progress = no_progress) -> Spectrum:
     """The :class:`Spectrum` of K/n from its top ``n_eigs`` eigenpairs only, for samples too large for a full
     eigendecomposition; ``operator`` is a :class:`kernelscale.kernels.KernelOperator` (blocks on the fly).
 
     Tails beyond k come from exact totals: trace(K)/n from the diagonal and ||y||^2/n, minus the partial sums.
-    Half-samples get the top ``n_eigs`` of their own operators, of which the first ``n_eigs // 2`` are kept (the
-    fit uses indices up to n_eigs // 2). Each call of the eigensolver costs ``passes`` passes over the kernel.
+    Half-samples (:func:`half_samples`) get the top ``n_eigs`` of their own operators, of which the first
+    ``n_eigs // 2`` are kept (the fit uses indices up to n_eigs // 2). Each call of the eigensolver costs ``passes``
+    passes over the kernel. ``progress("top-k eigensolver", done, 1 + n_halves)``.
     """
     n = operator.n
     y = None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1)
     if y is not None and len(y) != n:
         raise KernelError(f"y has {len(y)} rows but the kernel operator has n = {n}.")
-    half = n // 2
-    if not 2 <= n_eigs < half:
-        raise KernelError(f"n_eigs must lie in [2, n/2) = [2, {half}) for the half-sample correction; got {n_eigs}. "
-                          "Use the full eigendecomposition for small samples.")
-    total_steps = 1 + n_halves
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4A1F]))
-
-    def solve(op, target, step):
-        if progress:
-            progress("top-k eigensolver", step, total_steps)
-        diagonal = op.diagonal()
-        values, vectors = randomized_eigh(lambda v: op.matvec(v) / op.n, op.n, n_eigs, passes=passes,
-                                          seed=seed + step)
-        powers = None if target is None else project_target(vectors, target)
-        norm = 0.0 if target is None else float(np.sum(target**2) / op.n)
-        return values, powers, float(diagonal.sum() / op.n), norm
-
-    values, powers, trace, target_norm = solve(operator, y, 0)
+    if not 2 <= n_eigs < n // 2:
+        raise KernelError(f"n_eigs must lie in [2, n/2) = [2, {n // 2}) for the half-sample correction; got "
+                          f"{n_eigs}. Use the full eigendecomposition for small samples.")
+    total = 1 + n_halves
+    progress("top-k eigensolver", 0, total)
+    values, powers, trace, target_norm = _topk_solve(operator, y, n_eigs, passes, seed)
     if values[0] <= 0 or values.sum() > trace * (1 + 1e-8):
         raise KernelError(f"the top-k eigenvalues of K/n sum to {values.sum():.6g}, more than the trace "
                           f"{trace:.6g}, or the largest is not positive: the kernel is not PSD.")
-    half_values, half_powers, half_traces, half_norms = [], [], [], []
-    permutation = rng.permutation(n)
-    for h in range(n_halves):
-        if h % 2 == 0 and h > 0:
-            permutation = rng.permutation(n)
-        index = np.sort(permutation[:half] if h % 2 == 0 else permutation[half : 2 * half])
-        v, p, t, norm = solve(operator.subset(index), None if y is None else y[index], 1 + h)
-        half_values.append(v[: n_eigs // 2])
-        half_traces.append(t)
-        half_norms.append(norm)
-        if p is not None:
-            half_powers.append(p[: n_eigs // 2])
-    if progress:
-        progress("top-k eigensolver", total_steps, total_steps)
     keep = n_eigs // 2
+    halves = []
+    for h, index in enumerate(half_samples(n, n_halves, seed)):
+        progress("top-k eigensolver", 1 + h, total)
+        halves.append(_topk_solve(operator.subset(index), None if y is None else y[index], n_eigs, passes,
+                                  seed + 1 + h))
+    progress("top-k eigensolver", total, total)
     return Spectrum(
         eigenvalues=values,
         target_powers=powers,
-        half_eigenvalues=np.array(half_values).reshape(n_halves, keep),
-        half_target_powers=np.array(half_powers).reshape(n_halves, keep) if y is not None else None,
+        half_eigenvalues=np.array([v[:keep] for v, _, _, _ in halves]).reshape(n_halves, keep),
+        half_target_powers=np.array([p[:keep] for _, p, _, _ in halves]).reshape(n_halves, keep)
+        if y is not None else None,
         trace=trace,
         target_norm=target_norm,
         noise_floor=noise_floor(values[0], n),
         n=n,
         target=y,
-        half_traces=np.array(half_traces),
-        half_target_norms=np.array(half_norms) if y is not None else None,
+        half_traces=np.array([t for _, _, t, _ in halves]),
+        half_target_norms=np.array([norm for _, _, _, norm in halves]) if y is not None else None,
         solver="topk",
+        eigh_device="cpu",  # the small (l, l) problems of the randomized solver run on the host
     )
+
+
+def _topk_solve(operator, target, n_eigs: int, passes: int, seed: int):
+    """(top eigenvalues of K/n, target powers or None, trace(K)/n, ||target||^2/n) of one operator."""
+    diagonal = operator.diagonal()
+    values, vectors = randomized_eigh(lambda v: operator.matvec(v) / operator.n, operator.n, n_eigs, passes=passes,
+                                      seed=seed)
+    powers = None if target is None else project_target(vectors, target)
+    norm = 0.0 if target is None else float(np.sum(target**2) / operator.n)
+    return values, powers, float(diagonal.sum() / operator.n), norm

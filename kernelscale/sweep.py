@@ -8,13 +8,16 @@ The variants of the dataset experiments of Bahri et al. are data options (:mod:`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from . import architectures
+from . import data as data_module
 from ._compat import precise_function
-from . import architectures, data as data_module
-from .api import predict
 from .compare import compare
 from .errors import SpecError
+from .options import validated
+from .predict import predict
+from .progress import Progress, no_progress
 from .results import Sweep, SweepPoint
 from .specs import parse_spec, split_spec, with_option
 
@@ -40,6 +43,7 @@ def resolve_option(parameter: str, arch: str, data: str) -> tuple[str, str]:
     return ("arch" if in_arch else "data"), key
 
 
+@validated
 @precise_function
 def sweep(
     arch: str,
@@ -54,7 +58,7 @@ def sweep(
     repeats: int = 5,
     device: str | None = None,
     use_cache: bool = True,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress = no_progress,
 ) -> Sweep:
     """Run :func:`kernelscale.predict` (or :func:`kernelscale.compare` when ``with_compare``) for each value of
     ``parameter`` set in the ``arch`` or ``data`` spec (see :func:`resolve_option`).
@@ -75,8 +79,7 @@ def sweep(
         variants.append((value, variant_arch, variant_data))
     points = []
     for i, (value, variant_arch, variant_data) in enumerate(variants):
-        if progress:
-            progress(f"sweep {key}", i, len(variants))
+        progress(f"sweep {key}", i, len(variants))
         if with_compare:
             comparison = compare(variant_arch, variant_data, n_samples=n_samples, kernel=kernel, seed=seed,
                                  repeats=repeats, width=False, device=device, use_cache=use_cache)
@@ -85,8 +88,6 @@ def sweep(
             comparison = None
             prediction = predict(variant_arch, variant_data, n_samples=n_samples, kernel=kernel, seed=seed,
                                  device=device, use_cache=use_cache)
-        points.append(SweepPoint(value, prediction.arch, prediction.data, prediction, comparison))
-    if progress:
-        progress(f"sweep {key}", len(variants), len(variants))
-    return Sweep(parameter=key, applies_to=applies_to, points=tuple(points), n=points[0].prediction.n, kernel=kernel,
-                 seed=seed, seconds=time.perf_counter() - start)
+        points.append(SweepPoint(value, prediction, comparison))
+    progress(f"sweep {key}", len(variants), len(variants))
+    return Sweep(parameter=key, applies_to=applies_to, points=tuple(points), seconds=time.perf_counter() - start)

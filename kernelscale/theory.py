@@ -11,8 +11,9 @@
   kernel by quadrature against Gegenbauer polynomials, a reference with no finite-n error.
 * Learning curves: :func:`learning_curve` (kappa, gamma; Canatar, Bordelon, Pehlevan 2021, arXiv 2006.13198) and
   :func:`eigenlearning_curve` (Simon et al. 2021, arXiv 2110.03922), the same theory in two forms.
-* Random features (THEORY.md 1b): :func:`random_feature_curve`, the deterministic equivalent of ridge regression on P
-  linear random features of the kernel with D samples (Atanasov, Zavatone-Veth, Pehlevan 2024, arXiv 2405.00592),
+* Random features (docs/theory.md, "Width"): :func:`random_feature_curve`, the deterministic equivalent of ridge
+  regression on P linear random features of the kernel with D samples (Atanasov, Zavatone-Veth, Pehlevan 2024, arXiv
+  2405.00592),
   and :func:`random_feature_bias_variance`, the same in the bias-variance form of Defilippis, Loureiro, Misiakiewicz
   2024 (arXiv 2405.15699). Its two limits: D = infinity, the width curve :func:`width_curve`
   ``E_W(P) = k_P sum_r v_r^2 / (eta_r + k_P)`` with ``df1(k_P) = P``; P = infinity, :func:`learning_curve`.
@@ -27,12 +28,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-if TYPE_CHECKING:
-    from .spectrum import Spectrum
+from .errors import ParameterError, SpectrumError
+from .estimates import Estimate
 
 
 def find_root(f: Callable[[float], float], low: float, high: float, *, xtol: float = 1e-14, rtol: float = 1e-14,
@@ -47,7 +46,7 @@ def find_root(f: Callable[[float], float], low: float, high: float, *, xtol: flo
     if fb == 0.0:
         return b
     if (fa > 0) == (fb > 0):
-        raise ValueError(f"f({a:g}) = {fa:g} and f({b:g}) = {fb:g} have the same sign: no bracketed root.")
+        raise SpectrumError(f"f({a:g}) = {fa:g} and f({b:g}) = {fb:g} have the same sign: no bracketed root.")
     c, fc = a, fa
     d = e = b - a
     for _ in range(maxiter):
@@ -82,7 +81,7 @@ def find_root(f: Callable[[float], float], low: float, high: float, *, xtol: flo
         a, fa = b, fb
         b += d if abs(d) > tol else (tol if m > 0 else -tol)
         fb = f(b)
-    raise ValueError(f"no root within {maxiter} iterations.")
+    raise SpectrumError(f"no root within {maxiter} iterations.")
 
 
 def task_aware_exponent(alpha_K: float, target_tail_exponent: float) -> float:
@@ -108,7 +107,7 @@ def width_interval(alpha_K_ci: tuple[float, float], target_ci: tuple[float, floa
 def sphere_alpha_K(dim: int, kind: str) -> float:
     """Closed-form kernel exponent of a ReLU network (b_std > 0, any depth) on the sphere S^(dim-1)."""
     if dim < 3:
-        raise ValueError(f"the closed form needs dim >= 3, got {dim}.")
+        raise ParameterError(f"the closed form needs dim >= 3, got {dim}.")
     return {"ntk": 1.0, "nngp": 3.0}[kind] / (dim - 1)
 
 
@@ -132,7 +131,7 @@ def funk_hecke_eigenvalues(profile: Callable[[np.ndarray], np.ndarray], dim: int
     Returns shape (max_degree + 1,); each mu_k has multiplicity :func:`sphere_multiplicity`.
     """
     if dim < 3:
-        raise ValueError(f"dim must be >= 3, got {dim}.")
+        raise ParameterError(f"dim must be >= 3, got {dim}.")
     from scipy import special
 
     a = (dim - 3) / 2
@@ -150,7 +149,7 @@ def sorted_operator_spectrum(mu: np.ndarray, dim: int) -> np.ndarray:
     return np.sort(np.repeat(mu, counts))[::-1]
 
 
-# --- The whole learning curve from a spectrum (THEORY.md section 3) ------------------------------------------------
+# --- The whole learning curve from a spectrum (docs/theory.md, "The whole learning curve") ------------------------
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,10 +179,10 @@ class TheoryCurve:
 
 def _check_spectrum(eigenvalues: np.ndarray, target_powers: np.ndarray, ridge: float, noise: float) -> None:
     if eigenvalues.shape != target_powers.shape or eigenvalues.ndim != 1:
-        raise ValueError(f"eigenvalues {eigenvalues.shape} and target_powers {target_powers.shape} must be the same "
+        raise SpectrumError(f"eigenvalues {eigenvalues.shape} and target_powers {target_powers.shape} must be the same "
                          "1-d shape.")
     if not (ridge >= 0 and noise >= 0):
-        raise ValueError(f"ridge and noise must be >= 0; got ridge={ridge}, noise={noise}.")
+        raise ParameterError(f"ridge and noise must be >= 0; got ridge={ridge}, noise={noise}.")
 
 
 def solve_kappa(eigenvalues: np.ndarray, size: int, ridge: float = 0.0) -> float:
@@ -194,7 +193,7 @@ def solve_kappa(eigenvalues: np.ndarray, size: int, ridge: float = 0.0) -> float
     """
     eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
     if ridge == 0.0 and np.count_nonzero(eta) <= size:
-        raise ValueError(f"ridgeless theory needs more positive eigenvalues ({np.count_nonzero(eta)}) than training "
+        raise SpectrumError(f"ridgeless theory needs more positive eigenvalues ({np.count_nonzero(eta)}) than training "
                          f"points (D = {size}); use a larger pool or a ridge > 0.")
 
     def excess(log_kappa: float) -> float:
@@ -206,7 +205,7 @@ def solve_kappa(eigenvalues: np.ndarray, size: int, ridge: float = 0.0) -> float
     while excess(low) < 0:
         low -= 5.0
         if low < -745:
-            raise ValueError("could not bracket kappa: the spectrum is too small against the training-set size.")
+            raise SpectrumError("could not bracket kappa: the spectrum is too small against the training-set size.")
     return math.exp(find_root(excess, low, high))
 
 
@@ -237,7 +236,7 @@ def learning_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, sizes, *,
     _check_spectrum(eta, v2, ridge, noise)
     sizes = tuple(int(s) for s in sizes)
     if pool_size is not None and max(sizes) >= pool_size:
-        raise ValueError(f"sizes must be below the pool size {pool_size} for the held-out correction; got {max(sizes)}.")
+        raise SpectrumError(f"sizes must be below the pool size {pool_size} for the held-out correction; got {max(sizes)}.")
     errors, kappas, gammas = [], [], []
     for size in sizes:
         kappa = solve_kappa(eta, size, ridge)
@@ -282,7 +281,7 @@ def eigenlearning_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, size
     return np.array(out)
 
 
-# --- Random features: P features, D samples (THEORY.md section 1b) -------------------------------------------------
+# --- Random features: P features, D samples (docs/theory.md, "Width") ------------------------------------------
 
 
 def degrees_of_freedom(eigenvalues: np.ndarray, k: float) -> tuple[float, float]:
@@ -295,7 +294,7 @@ def _count(value) -> float:
     """A feature count or sample size: a number >= 1, or ``math.inf`` (the limit)."""
     value = float(value)
     if not (value >= 1):
-        raise ValueError(f"feature counts and sample sizes must be >= 1 (or math.inf); got {value}.")
+        raise ParameterError(f"feature counts and sample sizes must be >= 1 (or math.inf); got {value}.")
     return value
 
 
@@ -303,7 +302,7 @@ def _solve_df1(eta: np.ndarray, target: float) -> float:
     """The k > 0 with ``df1(k) = target`` (df1 falls from the number of positive eigenvalues to 0)."""
     positive = np.count_nonzero(eta)
     if positive <= target:
-        raise ValueError(f"ridgeless theory needs more positive eigenvalues ({positive}) than min(P, D) = "
+        raise SpectrumError(f"ridgeless theory needs more positive eigenvalues ({positive}) than min(P, D) = "
                          f"{target:g}; use a larger pool or a ridge > 0.")
     high = math.log(float(eta.sum()) + 1e-300) + 1.0
     low = high - 5.0
@@ -324,7 +323,7 @@ def solve_random_feature_kappa(eigenvalues: np.ndarray, *, features: float, size
     features, size = _count(features), _count(size)
     bound = min(features, size)
     if math.isinf(bound):
-        raise ValueError("at least one of P (features) and D (size) must be finite.")
+        raise ParameterError("at least one of P (features) and D (size) must be finite.")
     delta = 0.0 if math.isinf(size) else ridge / size
     if delta == 0.0:
         return _solve_df1(eta, bound)
@@ -347,14 +346,14 @@ def _pairs(features, sizes) -> list[tuple[float, float]]:
     try:
         features, sizes = np.broadcast_arrays(features, sizes)
     except ValueError:
-        raise ValueError(f"features {features.shape} and sizes {sizes.shape} must broadcast together.") from None
+        raise ParameterError(f"features {features.shape} and sizes {sizes.shape} must broadcast together.") from None
     return [(_count(p), _count(d)) for p, d in zip(features.ravel(), sizes.ravel())]
 
 
 def random_feature_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, *, features, sizes, ridge: float = 0.0,
                          noise: float = 0.0) -> np.ndarray:
     """Test error of ridge regression on P linear random features of the kernel with D samples (Atanasov,
-    Zavatone-Veth, Pehlevan 2024, arXiv 2405.00592; THEORY.md 1b). With k from
+    Zavatone-Veth, Pehlevan 2024, arXiv 2405.00592; docs/theory.md, "Width"). With k from
     :func:`solve_random_feature_kappa`, ``S1 = sum v^2/(eta + k)``, ``S2 = sum v^2/(eta + k)^2``:
 
         r = (P - df1)/(P - df2),   g1 = (df1 - r (df1 - df2))/D
@@ -404,55 +403,57 @@ def random_feature_bias_variance(eigenvalues: np.ndarray, target_powers: np.ndar
 
     Returns (m,) errors against the clean target, as :func:`random_feature_curve`.
     """
-    from scipy import optimize  # scipy's brentq, not find_root: the two forms are solved independently
-
     eta = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
     v2 = np.asarray(target_powers, dtype=np.float64)
     _check_spectrum(eta, v2, ridge, noise)
-    errors = []
-    for features_p, size in _pairs(features, sizes):
-        if math.isinf(features_p) and math.isinf(size):
-            raise ValueError("at least one of P (features) and D (size) must be finite.")
+    return np.array([_bias_variance_error(eta, v2, features_p, size, ridge, noise)
+                     for features_p, size in _pairs(features, sizes)])
 
-        def nu1_of(nu2: float) -> float:
-            if math.isinf(features_p):  # nu1 = nu2: kernel regression
-                return nu2
-            if math.isinf(size):  # D - ridge/nu1 = df1 with D -> inf: nu1 -> 0
-                return 0.0
-            lead = 1.0 - size / features_p
-            return nu2 / 2 * (lead + math.sqrt(lead**2 + 4 * ridge / (features_p * nu2)))
 
-        def residual(log_nu2: float) -> float:
-            nu2 = math.exp(log_nu2)
-            nu1 = nu1_of(nu2)
-            df1 = float(np.sum(eta / (eta + nu2)))
-            if math.isinf(features_p):  # D - ridge/nu2 = df1(nu2)
-                return size - ridge / nu2 - df1
-            return features_p * (1.0 - nu1 / nu2) - df1
+def _bias_variance_error(eta: np.ndarray, v2: np.ndarray, features_p: float, size: float, ridge: float,
+                         noise: float) -> float:
+    """One (P, D) pair of :func:`random_feature_bias_variance`."""
+    from scipy import optimize  # scipy's brentq, not find_root: the two forms are solved independently
 
-        high = math.log(float(eta.sum()) + ridge + 1e-300) + 2.0
-        while residual(high) < 0:
-            high += 5.0
-        low = high - 10.0
-        while residual(low) > 0:
-            low -= 10.0
-            if low < -1500:
-                raise ValueError("ridgeless theory needs more positive eigenvalues than min(P, D); use a ridge > 0.")
-        nu2 = math.exp(optimize.brentq(residual, low, high, xtol=1e-14, rtol=1e-14, maxiter=1000))  # scipy's
-        nu1 = nu1_of(nu2)
-        df2 = float(np.sum(eta**2 / (eta + nu2) ** 2))
-        if math.isinf(features_p):
-            upsilon, chi = df2 / size, 0.0
-        else:
-            upsilon = 0.0 if math.isinf(size) else features_p / size * (
-                (1 - nu1 / nu2) ** 2 + (nu1 / nu2) ** 2 * df2 / (features_p - df2))
-            chi = float(np.sum(eta / (eta + nu2) ** 2)) / (features_p - df2)
-        if upsilon >= 1.0 - 1e-12:
-            errors.append(math.inf)
-            continue
-        bias = nu2**2 * (float(np.sum(v2 / (eta + nu2) ** 2)) + chi * float(np.sum(eta * v2 / (eta + nu2) ** 2)))
-        errors.append(bias / (1 - upsilon) + noise * upsilon / (1 - upsilon))
-    return np.array(errors)
+    if math.isinf(features_p) and math.isinf(size):
+        raise ParameterError("at least one of P (features) and D (size) must be finite.")
+
+    def nu1_of(nu2: float) -> float:
+        if math.isinf(features_p):  # nu1 = nu2: kernel regression
+            return nu2
+        if math.isinf(size):  # D - ridge/nu1 = df1 with D -> inf: nu1 -> 0
+            return 0.0
+        lead = 1.0 - size / features_p
+        return nu2 / 2 * (lead + math.sqrt(lead**2 + 4 * ridge / (features_p * nu2)))
+
+    def residual(log_nu2: float) -> float:
+        nu2 = math.exp(log_nu2)
+        df1 = float(np.sum(eta / (eta + nu2)))
+        if math.isinf(features_p):  # D - ridge/nu2 = df1(nu2)
+            return size - ridge / nu2 - df1
+        return features_p * (1.0 - nu1_of(nu2) / nu2) - df1
+
+    high = math.log(float(eta.sum()) + ridge + 1e-300) + 2.0
+    while residual(high) < 0:
+        high += 5.0
+    low = high - 10.0
+    while residual(low) > 0:
+        low -= 10.0
+        if low < -1500:
+            raise SpectrumError("ridgeless theory needs more positive eigenvalues than min(P, D); use a ridge > 0.")
+    nu2 = math.exp(optimize.brentq(residual, low, high, xtol=1e-14, rtol=1e-14, maxiter=1000))  # scipy's
+    nu1 = nu1_of(nu2)
+    df2 = float(np.sum(eta**2 / (eta + nu2) ** 2))
+    if math.isinf(features_p):
+        upsilon, chi = df2 / size, 0.0
+    else:
+        upsilon = 0.0 if math.isinf(size) else features_p / size * (
+            (1 - nu1 / nu2) ** 2 + (nu1 / nu2) ** 2 * df2 / (features_p - df2))
+        chi = float(np.sum(eta / (eta + nu2) ** 2)) / (features_p - df2)
+    if upsilon >= 1.0 - 1e-12:
+        return math.inf
+    bias = nu2**2 * (float(np.sum(v2 / (eta + nu2) ** 2)) + chi * float(np.sum(eta * v2 / (eta + nu2) ** 2)))
+    return bias / (1 - upsilon) + noise * upsilon / (1 - upsilon)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -475,7 +476,7 @@ class WidthCurve:
 
 
 def width_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, features) -> WidthCurve:
-    """The width-limited curve (THEORY.md 1b): P random features of the kernel, infinite data, ridgeless,
+    """The width-limited curve (docs/theory.md, "Width"): P random features of the kernel, infinite data, ridgeless,
 
         df1(k_P) = sum_r eta_r / (eta_r + k_P) = P,      E_W(P) = k_P sum_r v_r^2 / (eta_r + k_P).
 
@@ -496,30 +497,24 @@ def width_curve(eigenvalues: np.ndarray, target_powers: np.ndarray, features) ->
     return WidthCurve(features, tuple(errors), tuple(kappas))
 
 
-def width_theory_exponent(spec: "Spectrum", features, x=None
-                          ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
-    """Local exponent of the width theory ``E_W(P)`` (:func:`width_curve`) on a :class:`~kernelscale.Spectrum` at the
-    feature counts ``features``, against ``x`` (default: the feature counts; the widths when the measured curve is
-    fitted against width), its interval (+- the largest difference from the same exponent on a half-sample's
-    spectrum), and the curve E_W(P)."""
-    x = features if x is None else x
-    full = width_curve(spec.eigenvalues, spec.target_powers, features).errors
-    estimate = local_exponent(x, full)
-    spread = 0.0
-    for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers):
-        if max(features) < np.count_nonzero(values > spec.noise_floor):
-            spread = max(spread, abs(local_exponent(x, width_curve(values, powers, features).errors) - estimate))
-    return estimate, (estimate - spread, estimate + spread), tuple(full)
-
-
 def local_exponent(sizes, errors, low: float | None = None, high: float | None = None) -> float:
     """Least-squares ``-slope`` of ``log errors`` against ``log sizes`` for sizes in ``[low, high]``."""
     sizes = np.asarray(sizes, dtype=np.float64)
     errors = np.asarray(errors, dtype=np.float64)
     keep = (sizes >= (low or 0)) & (sizes <= (high or np.inf))
     if keep.sum() < 2 or np.any(errors[keep] <= 0):
-        raise ValueError("a local exponent needs at least two sizes in range with positive errors.")
+        raise SpectrumError("a local exponent needs at least two sizes in range with positive errors.")
     return float(-np.polyfit(np.log(sizes[keep]), np.log(errors[keep]), 1)[0])
+
+
+def richardson(full, halves):
+    """Richardson extrapolation in the sample size: ``2 full - mean(halves)`` (halves stacked on the first axis).
+
+    With ``e(N) = e_inf + c/N + O(1/N^2)`` and ``e(N/2)`` the mean over half-sample pools, ``e_inf = 2 e(N) - e(N/2)``.
+    Applied to the spectrum's tail sums (:func:`kernelscale.fit.richardson_tail`), to the theory's log loss per size
+    (:mod:`kernelscale.curves`) and to exponents (:func:`extrapolate_to_infinite_pool`).
+    """
+    return 2 * np.asarray(full, dtype=np.float64) - np.mean(np.asarray(halves, dtype=np.float64), axis=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -527,24 +522,21 @@ class PoolExtrapolation:
     """A theory quantity computed on the pool (N points) and on its half-samples (N/2), extrapolated to N = inf.
 
     Attributes:
-      estimate: ``2 e(N) - mean_j e_j(N/2)``.
-      ci: ``estimate +- sqrt(correction^2 + (2 + 1/m) s^2)``; it always contains ``full``.
+      estimate: ``2 e(N) - mean_j e_j(N/2)`` with its interval ``estimate +- sqrt(correction^2 + (2 + 1/m) s^2)``,
+        which always contains ``full``.
       full: e(N), the quantity on the whole pool.
       halves: (m,) the quantity on each half-sample pool.
       correction: ``estimate - full``.
     """
 
-    estimate: float
-    ci: tuple[float, float]
+    estimate: Estimate
     full: float
     halves: tuple[float, ...]
     correction: float
 
 
 def extrapolate_to_infinite_pool(full: float, halves) -> PoolExtrapolation:
-    """Richardson extrapolation in the pool size: with ``e(N) = e_inf + c/N + O(1/N^2)``,
-
-        e_inf = 2 e(N) - e(N/2).
+    """:func:`richardson` on one quantity, with its uncertainty.
 
     A theory evaluated on the spectrum of an N-point pool is biased by the finite pool (the spectrum's tail and the
     discrete measure), by an amount that grows with D/N; a kernel-regression curve tested on held-out points
@@ -558,11 +550,11 @@ def extrapolate_to_infinite_pool(full: float, halves) -> PoolExtrapolation:
     """
     halves = tuple(float(h) for h in halves)
     if not halves:
-        raise ValueError("extrapolating to an infinite pool needs at least one half-sample value.")
-    correction = float(full) - float(np.mean(halves))
+        raise SpectrumError("extrapolating to an infinite pool needs at least one half-sample value.")
+    estimate = float(richardson(full, halves))
+    correction = estimate - float(full)
     spread2 = float(np.var(halves, ddof=1)) if len(halves) > 1 else correction**2
     half_width = math.sqrt(correction**2 + (2 + 1 / len(halves)) * spread2)
-    estimate = float(full) + correction
     # half_width >= |correction| = |estimate - e(N)| reaches e(N); min / max keep it inside despite rounding
     interval = (min(estimate - half_width, float(full)), max(estimate + half_width, float(full)))
-    return PoolExtrapolation(estimate, interval, float(full), halves, correction)
+    return PoolExtrapolation(Estimate(estimate, interval), float(full), halves, correction)

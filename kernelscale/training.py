@@ -31,6 +31,9 @@ from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
 from .kernels import available_device_memory, select_device
+from .options import validated
+from .progress import Progress, no_progress
+from .random import generator, jax_seed
 
 OPTIMIZERS = ("adam", "sgd")  # optax's names; optax is imported when a network is trained (it takes 0.2 s to import)
 
@@ -197,6 +200,7 @@ class Trainer:
                               train_loss=best[1], val_loss=best[2], test_loss=best[3], history=tuple(history))
 
 
+@validated
 @precise_function
 def train_network(arch: Architecture, width: int, train: tuple[np.ndarray, np.ndarray],
                   val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *,
@@ -230,11 +234,12 @@ def default_holdout(n: int) -> int:
     return min(500, n // 5)
 
 
+@validated
 @precise_function
 def trained_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, sizes, *,
                    settings: TrainingSettings = TrainingSettings(), repeats: int = 3, n_test: int | None = None,
                    n_val: int | None = None, seed: int = 0, device: str | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> TrainedLosses:
+                   progress: Progress = no_progress) -> TrainedLosses:
     """Train one network per (width, D, repeat) (see the module docstring); test losses and the networks."""
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     n = len(x)
@@ -245,7 +250,7 @@ def trained_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, siz
                         f"{n - n_test - n_val}; got n_test={n_test}, n_val={n_val}, D up to {max(sizes)}.")
     splits = []
     for r in range(repeats):
-        order = np.random.default_rng(np.random.SeedSequence([seed, r, 4])).permutation(n)
+        order = generator(seed, "training_split", r).permutation(n)
         splits.append((order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]))
     test = np.empty((len(widths), len(sizes), repeats))
     networks = []
@@ -256,10 +261,9 @@ def trained_losses(arch: Architecture, x: np.ndarray, y: np.ndarray, widths, siz
             for r, (test_rows, val_rows, pool) in enumerate(splits):
                 rows = pool[:size]
                 parts = ((x[rows], y[rows]), (x[val_rows], y[val_rows]), (x[test_rows], y[test_rows]))
-                net = trainer.train(*parts, seed=seed * 1000 + r)
+                net = trainer.train(*parts, seed=jax_seed(seed, r))
                 test[i, j, r] = net.test_loss
                 networks.append(net)
                 done += 1
-                if progress:
-                    progress("trained networks", done, total)
+                progress("trained networks", done, total)
     return TrainedLosses(tuple(widths), tuple(sizes), test, tuple(networks))

@@ -35,8 +35,8 @@ def test_table_plot_and_cache_message(tmp_path):
 @pytest.mark.parametrize("extra, message", [
     (["--arch", "mlp"], "valid names"),
     (["--data", "sphere:dim=3,colour=red"], "valid options"),
-    (["--n", "10"], "too small"),
-    (["--kernel", "rbf"], "not a kernel"),
+    (["--n", "10"], "n_samples must be an integer >= 512"),
+    (["--kernel", "rbf"], "kernel must be one of ntk, nngp"),
     (["--json", "/nonexistent/folder/out.json"], "does not exist"),
 ])
 def test_bad_input_gives_a_clear_error_and_no_file(extra, message, tmp_path):

@@ -1,4 +1,4 @@
-"""Predicted curves past the sample (THEORY.md 1c): against the population theory of a synthetic power law, the
+"""Predicted curves past the sample (docs/theory.md, "Past the sample"): against the population theory of a synthetic power law, the
 pool check on a sphere GP target, predict's headline alpha_D, and bad input."""
 
 import json
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import kernelscale as ks
 from kernelscale import theory
 from kernelscale.cli import app
-from kernelscale.curves import check_sizes, default_sizes, predict_curve
+from kernelscale.curves import check_curve_sizes, default_curve_sizes, predict_curve
 from kernelscale.pool import compare_pool, make_pool, measure_pool_curve, pool_rows, pool_sample
 
 runner = CliRunner()
@@ -46,14 +46,14 @@ def test_predicted_curve_follows_the_population_theory(b, a, seed):
     curve = predict_curve(spec, sizes)
     population = np.array(theory.learning_curve(eta, v2, sizes).errors)
     assert curve.reliable_up_to == 125
-    ratio = np.array(curve.loss) / population
+    ratio = np.array([e.value for e in curve.loss]) / population
     assert np.all(np.abs(ratio[:3] - 1) < 0.12), ratio
     far = theory.local_exponent(sizes[3:], population[3:])
     assert far == pytest.approx(min(a - 1, 2 * b), abs=0.02)  # the 2e6-mode truncation steepens it by 0.014
-    assert abs(curve.continuation_exponent - far) < 0.08
-    widths = [math.log(high / low) for low, high in curve.loss_ci]
+    assert abs(curve.continuation_exponent.value - far) < 0.08
+    widths = [math.log(e.ci[1] / e.ci[0]) for e in curve.loss]
     assert widths[3] < widths[4] < widths[5]
-    assert all(low <= value <= high for value, (low, high) in zip(curve.loss, curve.loss_ci))
+    assert all(e.contains(e.value) for e in curve.loss)
     assert curve.local_exponent[-1] == curve.continuation_exponent
 
 
@@ -63,7 +63,7 @@ def test_width_curve_is_built_the_same_way():
     assert curve.x_name == "P" and curve.reliable_up_to == 62
     population = np.array(theory.width_curve(eta, v2, curve.sizes).errors)
     # in the reliable range the pool-extrapolated E_W is the population's within 15% (one sample)
-    assert np.all(np.abs(np.array(curve.loss[:3]) / population[:3] - 1) < 0.15)
+    assert np.all(np.abs(np.array([e.value for e in curve.loss[:3]]) / population[:3] - 1) < 0.15)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,8 @@ def test_pool_check_on_a_sphere_gp_target(sphere_pool):
     rows = pool_rows(prediction.learning_curve, measured, errors)
     for row in rows:
         assert row.loss_verdict == "agree"
-        assert abs(math.log(row.predicted_loss / row.measured_loss)) < 0.15, row
-    assert prediction.alpha_D == prediction.learning_curve.exponent_at(2400)[0]
+        assert abs(math.log(row.predicted_loss.value / row.measured_loss.value)) < 0.15, row
+    assert prediction.alpha_D == prediction.learning_curve.exponent_at(2400)
 
 
 def test_compare_pool_cli_json_and_bad_input(tmp_path):
@@ -109,8 +109,8 @@ def test_compare_pool_cli_json_and_bad_input(tmp_path):
 def test_predict_reads_alpha_D_from_the_curve_and_keeps_the_asymptotes():
     p = ks.predict("fc:depth=3,act=relu", "digits", n_samples=600, seed=0, intrinsic=False)
     assert p.alpha_D_basis == "learning-curve" and p.alpha_D_at == 6000
-    assert p.learning_curve.sizes == default_sizes(600) and p.width_curve.sizes == p.learning_curve.sizes
-    assert (p.alpha_D, p.alpha_D_ci) == p.learning_curve.exponent_at(6000)
+    assert p.learning_curve.sizes == default_curve_sizes(600) and p.width_curve.sizes == p.learning_curve.sizes
+    assert p.alpha_D == p.learning_curve.exponent_at(6000)
     assert p.alpha_D_task_aware is not None and p.alpha_D_kernel_only is not None  # the asymptotes stay
     assert "asymptotes" in p.recommendation
     data = json.loads(p.to_json())
@@ -138,12 +138,12 @@ def test_without_a_target_there_is_no_curve_and_the_recommendation_says_so():
 ])
 def test_bad_sizes_are_refused(sizes, message):
     with pytest.raises(ks.DataError, match=message):
-        check_sizes(sizes, "sizes")
+        check_curve_sizes(sizes, "sizes")
 
 
 def test_predict_cli_refuses_bad_curve_options_without_writing(tmp_path):
     base = ["predict", "--arch", "fc:depth=2", "--data", "digits", "--n", "600", "--no-intrinsic-dim"]
-    for extra, message in ((["--sizes", "100,50"], "strictly increasing"), (["--sizes", "-5,50"], "must be > 0"),
+    for extra, message in ((["--sizes", "100,50"], "strictly increasing"), (["--sizes", "-5,50"], "integers >= 1"),
                            (["--sizes", "10,100", "--at", "5000"], "within the learning curve's sizes"),
                            (["--features", "5,5"], "strictly increasing")):
         out = tmp_path / "p.json"
@@ -168,5 +168,5 @@ def test_when_the_target_fit_fails_the_curve_still_gives_alpha_D():
     asymptotes fall back to the kernel-only duality; the curve needs no fit and still gives the recommendation."""
     p = ks.predict("fc:depth=1,act=erf", "digits", n_samples=1000, kernel="nngp", seed=0, intrinsic=False)
     assert not p.target_fit.ok and p.asymptote_basis == "kernel-only"
-    assert p.alpha_D_basis == "learning-curve" and p.alpha_D == p.learning_curve.exponent_at(10000)[0]
+    assert p.alpha_D_basis == "learning-curve" and p.alpha_D == p.learning_curve.exponent_at(10000)
     assert "kernel-only" in p.recommendation and "power law" in p.learning_curve.assumptions

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import tol
 from kernelscale import DataError, SpecError, dataset_from_arrays, load_dataset
-from kernelscale.data import read_idx
+from kernelscale.data import load_sample, read_idx
 
 
 def test_sphere_points_are_normalized_to_the_fan_in_sphere():
@@ -238,8 +238,8 @@ def test_default_n_is_capped_by_the_data_with_a_note_and_too_large_an_n_is_an_er
     arrays = ks.dataset_from_arrays(x, (x[:, 0] > 0).astype(int))
     for data_given in ("digits", arrays):
         with pytest.raises(DataError, match="is larger than the dataset"):
-            ks.api._load(ks.parse_architecture("fc:depth=2"), data_given, 5000, 0)
-    drawn = ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, 600, 3)
-    again = ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, 600, 3)
+            load_sample(data_given, n_samples=5000, seed=0)
+    drawn = load_sample(arrays, n_samples=600, seed=3)
+    again = load_sample(arrays, n_samples=600, seed=3)
     assert drawn.n == 600 and np.array_equal(drawn.x, again.x) and "drawn with seed 3" in drawn.metadata["notes"][-1]
-    assert ks.api._load(ks.parse_architecture("fc:depth=2"), arrays, None, 0) is arrays
+    assert load_sample(arrays, n_samples=None, seed=0) is arrays

@@ -54,7 +54,7 @@ class _Interrupt(Exception):
 def test_an_interrupted_kernel_resumes_from_its_finished_blocks():
     x = ks.load_dataset("sphere:dim=4", n_samples=500, seed=2).x
 
-    def stop_after_three(done, total):
+    def stop_after_three(stage, done, total):
         if done == 3:
             raise _Interrupt
 

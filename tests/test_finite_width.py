@@ -1,4 +1,4 @@
-"""The finite-width diagnosis (THEORY.md 1b): the split below the last hidden layer reproduces the measured networks,
+"""The finite-width diagnosis (docs/theory.md, "Width"): the split below the last hidden layer reproduces the measured networks,
 the realized readout kernel is the mean of the readout features' Gram matrix over the last layer, and at depth 1
 the check is the NNGP theory."""
 

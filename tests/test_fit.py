@@ -54,7 +54,7 @@ def test_corrected_tail_matches_the_operator_tail(b, rng):
     assert np.abs(raw[window] / operator_tail[window] - 1).max() > relative.max()
     grid = np.unique(np.geomspace(first, last, 9).astype(int))
     operator_slope = fit_power_law(grid, operator_tail[grid - 1]).exponent
-    assert fit.ci[0] - EXPONENT_ATOL <= operator_slope <= fit.ci[1] + EXPONENT_ATOL
+    assert fit.exponent.low - EXPONENT_ATOL <= operator_slope <= fit.exponent.high + EXPONENT_ATOL
 
 
 def test_exponential_spectrum_is_reported_as_not_a_power_law(rng):
@@ -63,7 +63,7 @@ def test_exponential_spectrum_is_reported_as_not_a_power_law(rng):
     spec = spectrum((phi * np.exp(-np.arange(features) / 25.0)) @ phi.T, n_halves=2)
     fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor)
     assert fit.status == "not_power_law", fit.message
-    assert fit.exponent is None and fit.ci is None
+    assert fit.exponent is None
     assert "not a power law" in fit.message
 
 
@@ -91,7 +91,7 @@ def test_a_curve_that_flattens_onto_a_floor_is_flagged_and_a_power_law_is_not():
 
     x = np.array([8, 16, 32, 64, 128, 256])
     power_law = fit_curve(x, _noisy_curve(x, x**-0.7))
-    assert power_law.status == "ok" and power_law.ci[0] <= 0.7 <= power_law.ci[1]
+    assert power_law.status == "ok" and power_law.exponent.contains(0.7)
     # the pre-asymptotic steepening of a variance-limited curve is not a floor: no flag
     steepening = fit_curve(x, _noisy_curve(x, x**-1.0 + 0.5 * x**-0.5 * (x < 40)))
     assert steepening.status == "ok"
@@ -130,10 +130,10 @@ def test_slow_weyl_convergence_is_inside_the_interval_only_with_the_dimension():
     common = {"n_samples": 4000, "total": total, "half_totals": [total]}
     plain = fit_tail_exponent(values, halves, **common)
     aware = fit_tail_exponent(values, halves, manifold_dim=7.0, **common)
-    assert plain.ci[0] > limit + 0.05 and plain.status == "ok"
-    assert aware.ci[0] <= limit + 0.01 and aware.ci[0] > limit - 0.05
+    assert plain.exponent.low > limit + 0.05 and plain.status == "ok"
+    assert aware.exponent.low <= limit + 0.01 and aware.exponent.low > limit - 0.05
     assert aware.status == "not_converged" and "intrinsic dimension 7.0" in aware.message
-    assert aware.exponent == plain.exponent  # the point estimate is the same; only the interval and status change
+    assert aware.exponent.value == plain.exponent.value  # the point estimate is the same; only the interval and status change
 
 
 def test_interval_of_a_tail_exponent_never_goes_below_zero():
@@ -142,7 +142,7 @@ def test_interval_of_a_tail_exponent_never_goes_below_zero():
     values, total = _weyl_tail_spectrum(0.05, amplitude=0.5, dim=7)
     halves = values[None, : len(values) // 2]
     fit = fit_tail_exponent(values, halves, n_samples=4000, total=total, half_totals=[total], manifold_dim=50.0)
-    assert fit.ci[0] == 0.0 and fit.ci[1] > fit.exponent and fit.status == "not_converged"
+    assert fit.exponent.low == 0.0 and fit.exponent.high > fit.exponent.value and fit.status == "not_converged"
 
 
 def test_a_repeat_that_dominates_the_mean_is_flagged():
@@ -155,7 +155,7 @@ def test_a_repeat_that_dominates_the_mean_is_flagged():
     assert fit_curve(x, gaps).status == "ok"
     gaps[0, 1] *= 300.0
     fit = fit_curve(x, gaps)
-    assert fit.status == "outlier" and "x = 72" in fit.message and fit.exponent > 1.5
+    assert fit.status == "outlier" and "x = 72" in fit.message and fit.exponent.value > 1.5
 
 
 def _quoted(pattern, text):
@@ -174,16 +174,16 @@ def test_every_number_a_message_quotes_is_the_field_it_explains(arch, data, kern
     import kernelscale as ks
 
     p = ks.predict(arch, data, n_samples=1000, kernel=kernel, intrinsic=intrinsic)
-    fit = p.kernel_fit
-    assert _quoted(r"tail exponent (-?[\d.]+)", fit.message) == [round(fit.exponent, 3)]
-    assert fit.exponent >= 0 and fit.ci[0] <= fit.exponent <= fit.ci[1]
-    for end in _quoted(r"widened in the direction of the drift, to (-?[\d.]+)", fit.message):
-        assert end in (round(fit.ci[0], 3), round(fit.ci[1], 3)), (end, fit.ci)
+    fit = p.kernel_fit.exponent
+    assert _quoted(r"tail exponent (-?[\d.]+)", p.kernel_fit.message) == [round(fit.value, 3)]
+    assert fit.value >= 0 and fit.contains(fit.value)
+    for end in _quoted(r"widened in the direction of the drift, to (-?[\d.]+)", p.kernel_fit.message):
+        assert end in (round(fit.low, 3), round(fit.high, 3)), (end, fit.ci)
     for a_minus_1, alpha_K in zip(_quoted(r"a - 1 = (-?[\d.]+)", p.recommendation),
                                   _quoted(r"against alpha_K = (-?[\d.]+)", p.recommendation)):
-        assert (a_minus_1, alpha_K) == (round(p.target_fit.exponent, 3), round(p.alpha_K, 3))
+        assert (a_minus_1, alpha_K) == (round(p.target_fit.exponent.value, 3), round(p.alpha_K.value, 3))
     for exponent in _quoted(r"local exponent (-?[\d.]+) over D", p.recommendation):
-        assert exponent == round(p.learning_curve.continuation_exponent, 3)
+        assert exponent == round(p.learning_curve.continuation_exponent.value, 3)
     if not intrinsic:
         assert any("no intrinsic dimension" in note for note in p.notes)
 
@@ -198,9 +198,9 @@ def test_median_steps_over_a_nearly_singular_draw_and_still_names_it():
     limits = np.full(16, 0.5)
     mean_fit = fit_curve(x, gaps + limits, limits)
     median_fit = fit_curve(x, gaps + limits, limits, statistic="median")
-    assert mean_fit.status == "outlier" and abs(mean_fit.exponent - 1.0) > 0.3
-    assert median_fit.ok and median_fit.statistic == "median" and abs(median_fit.exponent - 1.0) < 0.1
-    assert median_fit.ci[0] <= 1.0 <= median_fit.ci[1]
+    assert mean_fit.status == "outlier" and abs(mean_fit.exponent.value - 1.0) > 0.3
+    assert median_fit.ok and median_fit.statistic == "median" and abs(median_fit.exponent.value - 1.0) < 0.1
+    assert median_fit.exponent.contains(1.0)
     assert "x = 128" in median_fit.message and "median" in median_fit.message
     with pytest.raises(ValueError, match="statistic"):
         fit_curve(x, gaps, None, statistic="mode")

@@ -57,5 +57,5 @@ def test_predict_on_gpu_matches_the_host(sample):
     cpu = ks.predict("fc:depth=3,act=relu", data, device="cpu", use_cache=False)
     assert gpu.device == "gpu" and gpu.eigh_device == "gpu" and cpu.eigh_device == "cpu"
     assert gpu.fit_window == cpu.fit_window
-    assert gpu.alpha_K == pytest.approx(cpu.alpha_K, abs=1e-6)
-    assert gpu.alpha_D == pytest.approx(cpu.alpha_D, abs=1e-6)
+    assert gpu.alpha_K.value == pytest.approx(cpu.alpha_K.value, abs=1e-6)
+    assert gpu.alpha_D.value == pytest.approx(cpu.alpha_D.value, abs=1e-6)

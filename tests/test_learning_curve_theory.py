@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kernelscale import theory
-from kernelscale.measurements import default_sizes
+from kernelscale.measurements import default_measured_sizes
 from kernelscale.spectrum import spectrum
 
 TIGHT = {"rel": tol()["rtol"], "abs": tol()["atol"]}
@@ -61,7 +61,7 @@ def test_held_out_correction_vanishes_for_a_huge_pool():
 
 @pytest.mark.parametrize(("b", "a", "expected"), [(1.5, 1.5, 0.5), (1.4, 2.0, 1.0), (1.25, 1.6, 0.6)])
 def test_asymptotic_local_exponent_is_min_of_a_minus_1_and_2b(b, a, expected):
-    """Noiseless ridgeless curve of exact power laws: -d log E / d log D -> min(a - 1, 2b) (THEORY.md section 2)."""
+    """Noiseless ridgeless curve of exact power laws: -d log E / d log D -> min(a - 1, 2b) (docs/theory.md, "Spectrum")."""
     index = np.arange(1, 200_001, dtype=np.float64)
     curve = theory.learning_curve(index**-b, index**-a, np.geomspace(1000, 4000, 5).astype(int))
     assert theory.task_aware_exponent(b - 1, a - 1) == pytest.approx(expected)
@@ -89,16 +89,17 @@ def test_pool_extrapolation_removes_a_1_over_n_bias(limit, bias, pool, noise):
     full = limit + bias / pool
     halves = [limit + 2 * bias / pool + noise, limit + 2 * bias / pool - noise]
     result = theory.extrapolate_to_infinite_pool(full, halves)
-    assert result.estimate == pytest.approx(limit, **TIGHT)
-    assert result.ci[0] <= min(full, result.estimate) and max(full, result.estimate) <= result.ci[1]
-    half_width = result.ci[1] - result.estimate
+    estimate = result.estimate
+    assert estimate.value == pytest.approx(limit, **TIGHT)
+    assert estimate.low <= min(full, estimate.value) and max(full, estimate.value) <= estimate.high
+    half_width = estimate.high - estimate.value
     assert half_width == pytest.approx(np.hypot(bias / pool, np.sqrt(2.5 * 2 * noise**2)), **TIGHT)
 
 
 def test_pool_extrapolation_with_one_half_takes_the_correction_as_its_spread():
     result = theory.extrapolate_to_infinite_pool(0.5, [0.52])
-    assert result.estimate == pytest.approx(0.48, **TIGHT)
-    assert result.ci[1] - result.estimate == pytest.approx(0.02 * np.sqrt(4.0), **TIGHT)
+    assert result.estimate.value == pytest.approx(0.48, **TIGHT)
+    assert result.estimate.high - result.estimate.value == pytest.approx(0.02 * np.sqrt(4.0), **TIGHT)
     with pytest.raises(ValueError, match="at least one half"):
         theory.extrapolate_to_infinite_pool(0.5, [])
 
@@ -114,14 +115,14 @@ def test_pool_extrapolation_is_unbiased_where_the_pool_theory_is(seed):
     features = rng.standard_normal((1200, len(index))) * np.sqrt(eta)
     y = features @ (np.sqrt(v2 / eta) * rng.choice([-1.0, 1.0], len(index)))
     spec = spectrum(features @ features.T, y[:, None], seed=seed)
-    sizes = default_sizes(1200)
+    sizes = default_measured_sizes(1200)
     population = theory.learning_curve(eta, v2, sizes).local_exponent()
     pool = theory.learning_curve(spec.eigenvalues, spec.target_powers, sizes, pool_size=1200).local_exponent()
     halves = [theory.learning_curve(values, powers, sizes, pool_size=600).local_exponent()
               for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)]
     result = theory.extrapolate_to_infinite_pool(pool, halves)
-    assert abs(result.estimate - population) < 0.035
-    assert result.ci[0] <= population <= result.ci[1]
+    assert abs(result.estimate.value - population) < 0.035
+    assert result.estimate.contains(population)
 
 
 @settings(deadline=None, max_examples=200)

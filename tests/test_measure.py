@@ -8,7 +8,7 @@ from rich.console import Console
 
 import kernelscale as ks
 from kernelscale import measurements, theory
-from kernelscale.cli import _print_measurement
+from kernelscale.report import print_measurement
 from kernelscale.fit import fit_curve
 from kernelscale.spectrum import eigenvalues_and_powers
 from kernelscale.targets import gp_target
@@ -38,7 +38,7 @@ def sphere_gp():
 
 def test_theory_with_held_out_correction_matches_kernel_regression_on_a_gp_teacher(sphere_gp):
     matrix, y, values, powers = sphere_gp
-    sizes = measurements.default_sizes(len(y))
+    sizes = measurements.default_measured_sizes(len(y))
     losses = measurements.kernel_regression_losses(matrix, y, sizes, repeats=6)
     measured = fit_curve(sizes, losses)
     corrected = theory.learning_curve(values, powers, sizes, pool_size=len(y))
@@ -46,9 +46,10 @@ def test_theory_with_held_out_correction_matches_kernel_regression_on_a_gp_teach
     # pointwise: within 4 standard errors of the mean over the repeats, plus 5% for the theory's own
     # approximations (the deterministic equivalent at finite D)
     assert_within_sampling_error(corrected.errors, losses)
-    assert measured.ci[0] - 0.02 <= corrected.local_exponent() <= measured.ci[1] + 0.02
-    # the finite pool matters: without the correction the exponent is visibly off (THEORY.md section 3)
-    assert abs(raw.local_exponent() - measured.exponent) > abs(corrected.local_exponent() - measured.exponent)
+    assert measured.exponent.low - 0.02 <= corrected.local_exponent() <= measured.exponent.high + 0.02
+    # the finite pool matters: without the correction the exponent is visibly off (docs/theory.md, "The whole learning curve")
+    measured = measured.exponent.value
+    assert abs(raw.local_exponent() - measured) > abs(corrected.local_exponent() - measured)
 
 
 def test_theory_with_ridge_and_label_noise_matches_kernel_regression(sphere_gp):
@@ -70,7 +71,7 @@ def test_linear_random_features_match_the_width_theory_on_the_pool(sphere_gp):
     predicted = theory.width_curve(values, powers, features)
     assert_within_sampling_error(predicted.errors, losses)
     measured = fit_curve(features, losses)
-    assert abs(measured.exponent - predicted.local_exponent()) < 0.03
+    assert abs(measured.exponent.value - predicted.local_exponent()) < 0.03
 
 
 def test_linear_rf_regime_in_measure_shares_the_readout_feature_grid():
@@ -91,8 +92,8 @@ def test_fit_curve_interval_covers_the_true_exponent_at_its_nominal_rate():
     for seed in range(60):
         losses = 3.0 * x[:, None] ** -0.7 * np.random.default_rng(seed).lognormal(0, 0.05, (6, 8))
         fit = fit_curve(x, losses, seed=seed)
-        assert fit.ok and fit.ci[1] - fit.ci[0] < 0.1
-        covered += fit.ci[0] <= 0.7 <= fit.ci[1]
+        assert fit.ok and fit.exponent.high - fit.exponent.low < 0.1
+        covered += fit.exponent.contains(0.7)
     assert covered >= 51, covered
     rng = np.random.default_rng(0)
     losses = 3.0 * x[:, None] ** -0.7 * rng.lognormal(0, 0.05, (6, 8))
@@ -130,7 +131,7 @@ def test_data_variance_exponent_is_one_at_the_defaults(data):
     m = ks.measure(ARCH, data, regimes=("data_variance",))
     curve = m.curves["data_variance"]
     assert curve.fit.ok and curve.fit.statistic == "median" and curve.fit.repeats == 32
-    assert curve.fit.ci[0] <= 1.0 <= curve.fit.ci[1] and abs(curve.fit.exponent - 1.0) < 0.1
+    assert curve.fit.exponent.contains(1.0) and abs(curve.fit.exponent.value - 1.0) < 0.1
     assert curve.expected == 1.0 and curve.x[0] == 64 * curve.features[0]
 
 
@@ -139,7 +140,7 @@ def test_data_variance_exponent_is_one_at_the_defaults(data):
 def test_width_variance_exponent_is_one_at_the_defaults(data):
     """D = 16, P from 8D to 128D, the mean over 8 repeats (min-norm regression with P >> D has no heavy tail)."""
     fit = ks.measure(ARCH, data, regimes=("width_variance",)).curves["width_variance"].fit
-    assert fit.ok and fit.statistic == "mean" and fit.ci[0] <= 1.0 <= fit.ci[1] and abs(fit.exponent - 1.0) < 0.1
+    assert fit.ok and fit.statistic == "mean" and fit.exponent.contains(1.0) and abs(fit.exponent.value - 1.0) < 0.1
 
 
 @pytest.mark.slow
@@ -147,7 +148,7 @@ def test_width_variance_exponent_is_one():
     m = ks.measure(ARCH, "digits", n_samples=1797, regimes=("width_variance",), repeats=8, variance_size=24,
                    variance_widths=(256, 512, 1024, 2048, 4096))
     fit = m.curves["width_variance"].fit
-    assert fit.ok and fit.ci[0] <= 1.0 <= fit.ci[1]
+    assert fit.ok and fit.exponent.contains(1.0)
 
 
 def test_measurement_json_round_trip():
@@ -157,16 +158,17 @@ def test_measurement_json_round_trip():
     # the printed table keeps every exponent and interval on one line in 80 columns
     console = Console(width=80, record=True)
     with console.capture() as captured:
-        _print_measurement(m, console)
+        print_measurement(m, console)
     for curve in m.curves.values():
-        assert f"{curve.fit.exponent:.3f} [{curve.fit.ci[0]:.3f}, {curve.fit.ci[1]:.3f}]" in captured.get()
+        e = curve.fit.exponent
+        assert f"{e.value:.3f} [{e.ci[0]:.3f}, {e.ci[1]:.3f}]" in captured.get()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"sizes": (10, 20, 400)}, "must lie in"),
     ({"sizes": (10, 20)}, "at least 3"),
     ({"ridge": -1.0}, "ridge must be"),
-    ({"noise": float("nan")}, "noise variance must be"),
+    ({"noise": float("nan")}, "noise must be"),
     ({"repeats": 1}, "repeats must be"),
     ({"regimes": ("data", "depth")}, "regimes must be"),
     ({"regimes": ("width",), "widths": (64, 128, 256)}, "P <= n/4"),
@@ -191,10 +193,10 @@ def test_widths_that_exceed_memory_are_refused_before_allocating(monkeypatch):
 def test_flatten_readouts_get_an_integer_width_grid():
     """A CNN's flatten readout has P = 64 width + 1 features on 8x8 digits: only widths 1 and 2 are powers of two
     with P <= n/4 = 250, so the default grid falls back to the integer widths 1, 2, 3."""
-    from kernelscale.api import _powers_of_two_widths
+    from kernelscale.measurements import powers_of_two_widths
 
     cnn = ks.parse_architecture("cnn:depth=2,act=relu")
     x = ks.load_dataset("digits", n_samples=1000, input_kind="image").x
-    assert _powers_of_two_widths(cnn, x, lambda p: 16 <= p <= 250) == (1, 2, 3)
+    assert powers_of_two_widths(cnn, x, lambda p: 16 <= p <= 250) == (1, 2, 3)
     fc = ks.parse_architecture("fc:depth=3")
-    assert _powers_of_two_widths(fc, x.reshape(1000, -1), lambda p: 16 <= p <= 250) == (16, 32, 64, 128)
+    assert powers_of_two_widths(fc, x.reshape(1000, -1), lambda p: 16 <= p <= 250) == (16, 32, 64, 128)

@@ -36,9 +36,9 @@ def test_predict_figure_labels_fits_and_range(figures):
     assert right.get_ylabel() == "tail sum beyond i" and "sum over" not in right.get_ylabel()
     legend = " ".join(_legend_texts(right))
     first, last = p.kernel_fit.window
-    assert f"alpha_K = {p.alpha_K:.3f}" in legend and f"window i = {first}..{last}" in legend
+    assert f"alpha_K = {p.alpha_K.value:.3f}" in legend and f"window i = {first}..{last}" in legend
     t_first, t_last = p.target_fit.window
-    assert f"a - 1 = {p.target_fit.exponent:.3f}" in legend and f"window i = {t_first}..{t_last}" in legend
+    assert f"a - 1 = {p.target_fit.exponent.value:.3f}" in legend and f"window i = {t_first}..{t_last}" in legend
     # the noise floor of this kernel is many decades below its eigenvalues: not drawn, no empty decades
     assert not any(text.startswith("noise floor") for text in _legend_texts(left))
     above = p.spectrum.eigenvalues > p.spectrum.noise_floor
@@ -60,7 +60,7 @@ def test_measure_figure_has_fitted_lines_with_their_exponents(figures):
     plots.plot_curves(m, "unused.png")
     fig = figures[0]
     for ax, curve in zip(fig.axes, m.curves.values()):
-        assert any(text.startswith(f"fit: exponent {curve.fit.exponent:.3f}") for text in _legend_texts(ax))
+        assert any(text.startswith(f"fit: exponent {curve.fit.exponent.value:.3f}") for text in _legend_texts(ax))
         assert ax.get_xlabel() == "training-set size D" and "test MSE" in ax.get_ylabel()
     assert "(theory: 1)" in fig.axes[1].get_title() and "median" in " ".join(_legend_texts(fig.axes[1]))
     assert "b_std" not in fig._suptitle.get_text()

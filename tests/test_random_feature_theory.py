@@ -1,4 +1,4 @@
-"""Random-feature theory (THEORY.md 1b): a direct simulation of linear random features, the two published forms of
+"""Random-feature theory (docs/theory.md, "Width"): a direct simulation of linear random features, the two published forms of
 the finite-(P, D) deterministic equivalent, its two limits, the duality and where it fails."""
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kernelscale import theory
-from kernelscale.api import _width_local_exponent, width_feature_grid
+from kernelscale.curves import width_feature_grid, width_local_exponent
 from kernelscale.spectrum import spectrum
 
 # Two root-finders (brentq on log k for Atanasov et al.'s equation, brentq on log nu2 with nu1 in closed form for
@@ -105,7 +105,7 @@ def test_infinite_data_is_the_width_curve_and_held_out_data_rescales_it():
     width = np.array(theory.width_curve(eta, v2, features).errors)
     np.testing.assert_allclose(theory.random_feature_curve(eta, v2, features=features, sizes=math.inf), width,
                                rtol=FORMS_RTOL)
-    # ridgeless, noiseless, D > P: E_W(P) / (1 - P/D) (THEORY.md 1b)
+    # ridgeless, noiseless, D > P: E_W(P) / (1 - P/D) (docs/theory.md, "Width")
     sizes = np.array([10, 200, 4000])
     np.testing.assert_allclose(theory.random_feature_curve(eta, v2, features=features, sizes=sizes),
                                width / (1 - np.array(features) / sizes), rtol=FORMS_RTOL)
@@ -170,7 +170,7 @@ def test_width_exponent_from_a_pool_is_extrapolated_to_the_population(seed, b, a
     features = width_feature_grid(1200)
     population = theory.width_curve(eta, v2, features).local_exponent()
     pool = theory.width_curve(spec.eigenvalues, spec.target_powers, features).local_exponent()
-    estimate, interval, grid = _width_local_exponent(spec)
+    estimate, grid = width_local_exponent(spec)
     assert grid == (16, 300) and pool - population > 0.05
-    assert abs(estimate - population) < 0.05
-    assert interval[0] <= population <= interval[1]
+    assert abs(estimate.value - population) < 0.05
+    assert estimate.contains(population)

@@ -57,7 +57,7 @@ def test_sweep_over_input_noise_lowers_the_exponent():
     assert [p.value for p in s.points] == ["0", "1.0"] and s.applies_to == "data"
     low, high = (p.prediction for p in s.points)
     assert "input_noise=1.0" in high.data
-    assert high.alpha_K < low.alpha_K_ci[0]
+    assert high.alpha_K.value < low.alpha_K.low
     assert ks.Sweep.from_json(s.to_json()) == s
 
 

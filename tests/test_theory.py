@@ -86,8 +86,8 @@ def test_predicted_alpha_K_matches_the_sphere_closed_form(kind):
 
     truth = sphere_alpha_K(3, kind)
     p = predict(ARCH, "sphere:dim=3", n_samples=3000, kernel=kind, seed=0)
-    assert p.alpha_K == pytest.approx(truth, abs=EXPONENT_ATOL)
-    assert p.alpha_K_ci[0] <= truth <= p.alpha_K_ci[1]
+    assert p.alpha_K.value == pytest.approx(truth, abs=EXPONENT_ATOL)
+    assert p.alpha_K.contains(truth)
     assert p.alpha_D_basis == "kernel-only"
 
 
@@ -98,14 +98,14 @@ def test_gp_teacher_target_decays_like_the_kernel():
     p = predict(ARCH, "sphere:dim=3,target=gp", n_samples=2000, kernel="ntk", seed=1)
     assert p.target_fit.ok
     # loose: one GP draw makes the target powers chi-squared around lambda_i
-    assert p.target_decay - 1 == pytest.approx(p.alpha_K, abs=0.1)
+    assert p.target_decay.value - 1 == pytest.approx(p.alpha_K.value, abs=0.1)
     # the recommendation is the learning curve's local exponent at 10 n; the asymptotes' basis is task-aware
     assert p.alpha_D_basis == "learning-curve" and p.asymptote_basis == "task-aware"
     assert p.alpha_D_at == 20000 and p.learning_curve.sizes[-1] == 20000
 
 
 def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exponent():
-    """alpha_W = min(a - 1, b) on the task-aware basis (THEORY.md 1b), not alpha_D; on digits with an erf network the
+    """alpha_W = min(a - 1, b) on the task-aware basis (docs/theory.md, "Width"), not alpha_D; on digits with an erf network the
     target's a - 1 is below b = 1 + alpha_K, so it is a - 1, and the width curve's local exponent over P = 16..n/4 is
     reported beside it with its interval."""
     from kernelscale import predict
@@ -113,12 +113,14 @@ def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exp
 
     p = predict("fc:depth=1,act=erf", "digits", n_samples=1797, kernel="nngp", seed=0, intrinsic=False)
     assert p.asymptote_basis == "task-aware"
-    assert p.alpha_W == pytest.approx(width_exponent(p.alpha_K, p.target_decay - 1))
+    assert p.alpha_W.value == pytest.approx(width_exponent(p.alpha_K.value, p.target_decay.value - 1))
     # the a - 1 branch of the min; (a - 1) + 1 - 1 may differ from a - 1 in the last bit, hence approx
-    assert p.target_decay - 1 < 1 + p.alpha_K and p.alpha_W == pytest.approx(p.target_decay - 1, rel=1e-12)
+    assert p.target_decay.value - 1 < 1 + p.alpha_K.value
+    assert p.alpha_W.value == pytest.approx(p.target_decay.value - 1, rel=1e-12)
     assert p.width_features == (16, 449)
-    assert p.alpha_W_local_ci[0] <= p.alpha_W_local <= p.alpha_W_local_ci[1]
-    assert p.alpha_W_local < p.alpha_W  # pre-asymptotic: the curve has not reached its asymptote at P <= n/4
+    assert p.alpha_W_local.contains(p.alpha_W_local.value)
+    # pre-asymptotic: the curve has not reached its asymptote at P <= n/4
+    assert p.alpha_W_local.value < p.alpha_W.value
     assert p.warnings == ()
     deep = predict("fc:depth=3,act=erf", "digits", n_samples=600, kernel="nngp", seed=0, intrinsic=False)
     assert len(deep.warnings) == 1 and "realized lower layers" in deep.warnings[0]

@@ -1,6 +1,7 @@
 """The top-k eigensolver (randomized Nystrom over kernel blocks computed on the fly) against the full
 eigendecomposition, the automatic switch when the matrix will not fit, and its errors."""
 
+import importlib
 import json
 
 import jax
@@ -9,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 import kernelscale as ks
-import kernelscale.api as api
 from kernelscale.cli import app
 from kernelscale.errors import DataError, KernelError, MemoryPlanError
 from kernelscale.kernels import kernel_operator
@@ -83,21 +83,24 @@ def test_predict_with_topk_agrees_with_full():
     top = ks.predict("fc:depth=3", "digits", n_samples=1797, eigensolver="topk", n_eigs=600, intrinsic=False)
     assert top.eigensolver == "topk" and top.n_eigs == 600 and top.fit_window[1] <= 300
     # measured: 0.217, [0.211, 0.226] (full) and [0.212, 0.225] (top-k); the window differs (124..495 against 75..300)
-    assert top.alpha_K == pytest.approx(full.alpha_K, abs=0.02)
-    assert top.alpha_K_ci[0] <= full.alpha_K <= top.alpha_K_ci[1]
-    assert top.target_decay == pytest.approx(full.target_decay, abs=0.05)
+    assert top.alpha_K.value == pytest.approx(full.alpha_K.value, abs=0.02)
+    assert top.alpha_K.contains(full.alpha_K.value)
+    assert top.target_decay.value == pytest.approx(full.target_decay.value, abs=0.05)
     assert ks.Prediction.from_json(top.to_json()) == top
 
 
 def test_auto_switches_to_topk_when_the_matrix_does_not_fit(monkeypatch):
+    spectrum_module = importlib.import_module("kernelscale.spectrum")  # the module; kernelscale.spectrum: the function
     n = 1200
-    monkeypatch.setattr(api, "available_host_memory", lambda: 3 * n * n * 8)  # less than the 4 n^2 full needs
-    assert api.choose_eigensolver(n, "auto", None) == ("topk", 472)  # the largest k whose workspace fits
+    monkeypatch.setattr(spectrum_module, "available_host_memory", lambda: 3 * n * n * 8)  # less than full's 4 n^2
+    choice = spectrum_module.choose_eigensolver(n, "auto", None)
+    assert (choice.name, choice.n_eigs) == ("topk", 472)  # the largest k whose workspace fits
+    assert choice.reason.startswith("auto:") and "GiB available, too little" in choice.reason
     p = ks.predict("fc:depth=2", "digits", n_samples=n, n_eigs=400, intrinsic=False)
     assert p.eigensolver == "topk" and p.alpha_K is not None
-    monkeypatch.setattr(api, "available_host_memory", lambda: 10 * n * 8)
+    monkeypatch.setattr(spectrum_module, "available_host_memory", lambda: 10 * n * 8)
     with pytest.raises(MemoryPlanError, match="n_eigs <="):
-        api.choose_eigensolver(n, "auto", 400)
+        spectrum_module.choose_eigensolver(n, "auto", 400)
 
 
 def test_topk_errors():

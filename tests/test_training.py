@@ -123,11 +123,11 @@ def test_measure_trained_regimes_fit_exponents_and_round_trip():
     m = ks.measure("fc:depth=1,act=relu", "digits", n_samples=600, regimes=("trained_data", "trained_width"),
                    repeats=2, trained_widths=(4, 8, 16), trained_width=32, training=FAST)
     data, width = m.curves["trained_data"], m.curves["trained_width"]
-    assert data.x == ks.measurements.default_sizes(600, count=6) and data.settings["width"] == 32
+    assert data.x == ks.measurements.default_measured_sizes(600, count=6) and data.settings["width"] == 32
     assert width.x == (4, 8, 16) and width.settings["D"] == 600 - 2 * 120
     assert width.features == (64 * 4 + 4 + 4 * 10 + 10, 64 * 8 + 8 + 8 * 10 + 10, 64 * 16 + 16 + 16 * 10 + 10)
     # more data and more width both lower the test loss of trained networks on digits
-    assert data.fit.exponent > 0.2 and width.fit.exponent > 0.2
+    assert data.fit.exponent.value > 0.2 and width.fit.exponent.value > 0.2
     assert np.shape(data.settings["best_steps"]) == (len(data.x), 2)
     assert ks.Measurement.from_json(m.to_json()) == m
 

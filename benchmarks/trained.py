@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="first case only, 1000 steps")
     parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--only", default=None, help="cases whose data contains this string")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "trained.md"))
     parser.add_argument("--figure", default=str(Path(__file__).parent.parent / "docs" / "trained_curves.png"))
     args = parser.parse_args()
@@ -50,7 +51,8 @@ def main() -> None:
              "|" + "---|" * 14]
     print("\n".join(lines), flush=True)
     results = []
-    for arch, data, n in CASES[:1] if args.quick else CASES:
+    cases = [case for case in (CASES[:1] if args.quick else CASES) if args.only is None or args.only in case[1]]
+    for arch, data, n in cases:
         start = time.perf_counter()
         c = ks.compare(arch, data, n_samples=n, repeats=5, seed=0, trained=True, training=settings)
         trained_d, trained_w = c.row(ks.RowKind.D_TRAINED), c.row(ks.RowKind.W_TRAINED)

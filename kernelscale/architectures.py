@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from ._compat import stax
 from .errors import SpecError
+from .options import validated
 from .specs import format_spec, parse_spec
 
 ACTIVATIONS: dict[str, Callable[[], tuple]] = {
@@ -253,6 +254,7 @@ def split_below_last_hidden_layer(arch: Architecture) -> LayerSplit:
     return LayerSplit(lower_count, lower_apply, top)
 
 
+@validated
 def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat") -> Architecture:
     """Wrap a user's neural-tangents stax triple ``(init_fn, apply_fn, kernel_fn)``.
 
@@ -260,8 +262,6 @@ def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat
     """
     if not (isinstance(triple, tuple) and len(triple) == 3 and all(callable(f) for f in triple)):
         raise SpecError("from_stax expects the (init_fn, apply_fn, kernel_fn) triple returned by stax.serial(...).")
-    if input_kind not in ("flat", "image"):
-        raise SpecError(f"input_kind must be 'flat' or 'image', got {input_kind!r}.")
     return Architecture("stax", {}, *triple, input_kind=input_kind, cacheable=name is not None, label=name)
 
 

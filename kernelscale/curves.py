@@ -8,7 +8,8 @@ The method, chosen by ``benchmarks/extrapolate.py`` (docs/benchmarks.md, which a
   pool correction, extrapolated to an infinite pool with the half-samples in log E,
   ``log E_inf = 2 log E_n - mean_j log E_{n/2, j}`` (:func:`kernelscale.theory.richardson`, per size, with the
   interval of :func:`kernelscale.theory.extrapolate_to_infinite_pool`). This is ``compare``'s recommended method,
-  checked against held-out kernel regression within 0.03 in exponent on every sphere, digits and mnist5k benchmark row.
+  within 0.03 in exponent of held-out kernel regression on every digits, mnist5k and ReLU sphere row of
+  ``benchmarks/compare.py`` (docs/benchmarks.md; smooth activations on the sphere run up to 21% high).
 * Past ``D_r``: a power law from ``D_r``, ``L(D) = L(D_r) (D / D_r)^-s``, with ``s`` the theory's local exponent
   over ``[D_r/2, D_r]``, extrapolated to an infinite pool the same way. The band combines L(D_r)'s band with s's
   interval, so it widens like ``log(D / D_r)``.

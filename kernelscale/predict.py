@@ -166,7 +166,7 @@ def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: 
 # Measured by benchmarks/compare.py (docs/benchmarks.md): the readout width exponent of deep finite networks against
 # the width theory on the NNGP spectrum, theory minus measured
 DEEP_READOUT_GAP = ("at depth 3 and 4 the benchmark's readout exponents were 0.02 to 0.04 below it on digits and "
-                    "mnist5k and 0.08 above it on a sphere GP target")
+                    "mnist5k and 0.01 to 0.04 above it on sphere GP targets")
 
 
 def depth_warnings(arch: Architecture) -> tuple[str, ...]:

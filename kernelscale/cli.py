@@ -3,7 +3,6 @@ slow imports; every number printed comes from a result, rendered by :mod:`kernel
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import options
+from ._io import check_output_files
 from .errors import KernelscaleError
 
 # rich_markup_mode=None: the command line's own errors (a missing option, a value that is not a number) print as
@@ -30,7 +30,7 @@ def main() -> None:
 
 def _fail(option: str, message: str):
     """A bad option: one ``Error:`` line naming it, exit code 2, before any computation."""
-    stderr.print(f"Error: {option}: {message}", highlight=False)
+    stderr.print(f"Error: {option}: {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -44,20 +44,14 @@ def _check(**values) -> None:
             _fail("--" + name.replace("_", "-"), str(exc))
 
 
-def _check_writable(path: Optional[Path], option: str) -> None:
-    """Fail before any computation if an output file cannot be written."""
-    if path is None or str(path) == "-":
-        return
-    folder = path.expanduser().resolve().parent
-    if not folder.is_dir():
-        _fail(option, f"folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        _fail(option, f"{path} is not writable.")
-
-
 def _check_outputs(json_path: Optional[Path], plot: Optional[Path]) -> None:
-    _check_writable(json_path, "--json")
-    _check_writable(plot, "--plot")
+    """The output files, before anything is computed (:func:`kernelscale._io.check_output_files`)."""
+    try:
+        check_output_files({"--json": None if str(json_path) == "-" else json_path, "--plot": plot},
+                           figures=("--plot",))
+    except KernelscaleError as exc:
+        stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
 
 
 def _ints(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
@@ -92,7 +86,7 @@ def _run(compute):
         try:
             return compute(progress)
         except KernelscaleError as exc:
-            stderr.print(f"Error: {exc}", highlight=False)
+            stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
 
@@ -122,7 +116,7 @@ def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Opti
     try:
         return TrainingSettings(optimizer=optimizer, learning_rate=learning_rate, steps=steps, batch_size=batch_size)
     except KernelscaleError as exc:
-        stderr.print(f"Error: {exc}", highlight=False)
+        stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
 
 
@@ -153,7 +147,7 @@ _BATCH_SIZE = typer.Option(None, "--batch-size", help="trained networks: minibat
 @app.command()
 def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel: str = _KERNEL, seed: int = _SEED,
             device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the spectrum, the fits and the "
+            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg) of the spectrum, the fits and the "
                                                 "predicted curves"),
             no_cache: bool = _NO_CACHE,
             no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim", help="skip the intrinsic-dimension "
@@ -201,7 +195,7 @@ def measure(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             trained_width: int = _TRAINED_WIDTH, optimizer: str = _OPTIMIZER, learning_rate: float = _LEARNING_RATE,
             steps: int = _STEPS, batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG of the measured curves"),
+            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg) of the measured curves"),
             no_cache: bool = _NO_CACHE) -> None:
     """Measure the scaling exponents: learning curves against D and random-feature curves against width."""
     regime_list = tuple(r.strip() for r in regimes.split(",") if r.strip())
@@ -240,7 +234,7 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             optimizer: str = _OPTIMIZER, learning_rate: float = _LEARNING_RATE, steps: int = _STEPS,
             batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: predicted and measured curves"),
+            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): predicted and measured curves"),
             no_cache: bool = _NO_CACHE) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, ridge=ridge, noise=noise, pool=pool,
@@ -286,7 +280,7 @@ def allocate(compute: float = typer.Option(..., "--compute", help="compute budge
              repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
              ridge: float = typer.Option(0.1, "--ridge", help="ridge of the random-feature regression"),
              seed: int = typer.Option(0, "--seed"), json_path: Optional[Path] = _JSON,
-             plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: loss frontier against compute"),
+             plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): loss frontier against compute"),
              ) -> None:
     """Compute-optimal N and D for a budget, from L(N, D) = E + A/N^alpha + B/D^beta given or fitted."""
     _check(compute=compute, n=n, repeats=repeats, ridge=ridge, seed=seed)
@@ -333,7 +327,7 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
                                             "variant"),
           repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
           device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
-          plot: Optional[Path] = typer.Option(None, "--plot", help="write a PNG: exponents against the varied option"),
+          plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): exponents against the varied option"),
           no_cache: bool = _NO_CACHE) -> None:
     """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, device=device)

@@ -1,4 +1,5 @@
-"""Matplotlib figures (imported only when a plot is asked for; importing kernelscale does not import matplotlib)."""
+"""Matplotlib figures, written in the format their file's extension names (png, pdf, svg); imported only when a plot is
+asked for (importing kernelscale does not import matplotlib)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import numpy as np
 
-from ._io import write_atomically
+from ._io import figure_format, write_atomically
 from .errors import DataError
 from .estimates import Estimate
 from .fit import center_over_repeats, richardson_tail
@@ -26,12 +27,14 @@ def _pyplot():
 
 
 def _save(fig, path: str | os.PathLike) -> None:
-    """Lay out, write the PNG atomically (no partial file on error) and close the figure."""
+    """Lay out, write the figure atomically in the format its extension names (png, pdf, svg; no partial file on
+    error) and close it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
     try:
-        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format="png"))
+        image_format = figure_format(path)
+        fig.tight_layout()
+        write_atomically(path, lambda f: fig.savefig(f, dpi=110, format=image_format))
     finally:
         plt.close(fig)
 
@@ -78,7 +81,7 @@ def _center_error(gaps: np.ndarray, statistic: str) -> np.ndarray:
 
 
 def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
-    """PNG: the eigenvalues of K/n and the target powers above the noise floor; their tail sums with each fit window
+    """Plot: the eigenvalues of K/n and the target powers above the noise floor; their tail sums with each fit window
     and fitted line; and, when predicted, the learning curves L(D) and L(P). Written atomically."""
     plt = _pyplot()
     spec = prediction.spectrum
@@ -209,7 +212,7 @@ _REGIME_TITLES = {
 
 
 def plot_curves(measurement, path: str | os.PathLike) -> None:
-    """PNG: one log-log panel per measured regime: the loss (or loss gap to its limit) with its standard error over
+    """Plot: one log-log panel per measured regime: the loss (or loss gap to its limit) with its standard error over
     repeats and the fitted power law with its exponent."""
     plt = _pyplot()
     curves = list(measurement.curves.values())
@@ -228,7 +231,7 @@ def plot_curves(measurement, path: str | os.PathLike) -> None:
 
 
 def plot_comparison(comparison, path: str | os.PathLike) -> None:
-    """PNG: measured learning curve against D with the theory's E_g(D); the readout and linear random-feature curves
+    """Plot: measured learning curve against D with the theory's E_g(D); the readout and linear random-feature curves
     against the width theory E_W(P) (and the finite-width check when it ran); with
     trained networks, their curve against D beside the kernel's, and a panel of their loss against width."""
     plt = _pyplot()
@@ -271,7 +274,7 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
 
 
 def plot_pool_comparison(comparison, path: str | os.PathLike) -> None:
-    """PNG: the learning curve predicted from the sample, with its band, against kernel regression measured on the
+    """Plot: the learning curve predicted from the sample, with its band, against kernel regression measured on the
     pool at sizes past the sample (mean +- standard error over repeats), the sample size marked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
@@ -290,7 +293,7 @@ def plot_pool_comparison(comparison, path: str | os.PathLike) -> None:
 
 
 def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0) -> None:
-    """PNG: the compute-optimal loss frontier L(N_opt(C), D_opt(C)) and N_opt, D_opt against C over ``decades``
+    """Plot: the compute-optimal loss frontier L(N_opt(C), D_opt(C)) and N_opt, D_opt against C over ``decades``
     either side of the budget, the optimum marked; with a fitted model, the measured grid beside its fit."""
     from .allocation import compute_optimal
 
@@ -331,7 +334,7 @@ def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0
 
 
 def plot_sweep(sweep, path: str | os.PathLike) -> None:
-    """PNG: alpha_K, the recommended alpha_D and the manifold estimate 4/d (and measured alpha_D when compared)
+    """Plot: alpha_K, the recommended alpha_D and the manifold estimate 4/d (and measured alpha_D when compared)
     against the varied option, with intervals; categorical x when the values are not numbers."""
     plt = _pyplot()
     labels = [point.value for point in sweep.points]

@@ -64,6 +64,12 @@ class FitStatus(Described):
     TOO_FEW_EIGENVALUES = ("too_few_eigenvalues", "too few indices are above the noise floor with a trusted "
                                                   "finite-n correction: no exponent is reported")
 
+    @classmethod
+    def worst(cls, statuses) -> FitStatus:
+        """The most severe of ``statuses`` (ok < not_converged < no exponent), in declaration order."""
+        order = list(cls)
+        return max(statuses, key=order.index)
+
 
 class CurveStatus(Described):
     """Status of a measured curve's power-law fit (:func:`kernelscale.fit.fit_curve`)."""

@@ -71,7 +71,9 @@ class Prediction(JsonResult):
         ``alpha_D_at`` (``"learning-curve"``); without a curve the asymptote of ``asymptote_basis``.
       alpha_W: asymptotic width exponent of P random features at infinite data (docs/theory.md, "Width"):
         ``min(a - 1, b)`` on the task-aware basis, alpha_K on the kernel-only one.
-      recommendation: why, in words. fit_window, status, message: the kernel fit's.
+      recommendation: why, in words. fit_window: the kernel fit's window.
+      status: the worst status of the fits the numbers above rest on (the kernel's and the target's, :meth:`FitStatus
+        .worst`); message: their messages, the kernel fit's first.
     """
 
     arch: str
@@ -166,12 +168,17 @@ class Prediction(JsonResult):
         return self.kernel_fit.window
 
     @property
+    def fits(self) -> tuple[TailFit, ...]:
+        """The tail fits the headline numbers rest on: the kernel's, and the target's when there is a target."""
+        return (self.kernel_fit,) if self.target_fit is None else (self.kernel_fit, self.target_fit)
+
+    @property
     def status(self) -> FitStatus:
-        return self.kernel_fit.status
+        return FitStatus.worst(fit.status for fit in self.fits)
 
     @property
     def message(self) -> str:
-        return self.kernel_fit.message
+        return " ".join(fit.message for fit in self.fits)
 
 
 def _asymptote(kernel_fit: TailFit, target_fit: TailFit | None) -> tuple[Basis, str]:

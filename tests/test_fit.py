@@ -204,3 +204,27 @@ def test_median_steps_over_a_nearly_singular_draw_and_still_names_it():
     assert "x = 128" in median_fit.message and "median" in median_fit.message
     with pytest.raises(ValueError, match="statistic"):
         fit_curve(x, gaps, None, statistic="mode")
+
+
+def test_the_status_is_the_worst_fit_and_each_fit_gets_its_line():
+    """#25 (item 6): on the README's own command the kernel fit is ok but the target fit, on which the task-aware
+    asymptotes and alpha_W rest, has not converged: the status says not_converged, and each fit has its line."""
+    import json
+
+    from rich.console import Console
+
+    import kernelscale as ks
+    from kernelscale.report import print_prediction
+
+    assert ks.FitStatus.worst(["ok", "not_converged", "ok"]) == "not_converged"
+    assert ks.FitStatus.worst(["not_converged", "too_few_eigenvalues"]) == "too_few_eigenvalues"
+    p = ks.predict("fc:depth=3,act=relu", "digits", n_samples=1000)
+    assert (p.kernel_fit.status, p.target_fit.status) == ("ok", "not_converged")
+    assert p.status == "not_converged" and json.loads(p.to_json())["status"] == "not_converged"
+    assert p.message.startswith(p.kernel_fit.message) and p.target_fit.message in p.message
+    console = Console(width=80, record=True)
+    with console.capture() as captured:
+        print_prediction(p, console)
+    text = " ".join(captured.get().split())
+    assert "status: not_converged (the worst of the fits below)." in text
+    assert f"alpha_K fit: ok. {p.kernel_fit.message}" in text and "target fit: not_converged. target:" in text

@@ -56,7 +56,8 @@ class Architecture:
       options: the parsed spec options, every key of the name's schema typed like its default (empty for a user's
         triple); the properties below read them, so no stage parses the spec string again.
       init_fn, apply_fn, kernel_fn: the neural-tangents stax triple.
-      input_kind: ``"flat"`` (inputs of shape (n, features)) or ``"image"`` (inputs of shape (n, H, W, C)).
+      input_kind: ``"flat"`` (inputs of shape (n, features)), ``"image"`` (inputs of shape (n, H, W, C)) or
+        ``"auto"`` (a user's network: the data's own shape, images as images).
       cacheable: whether ``spec`` determines the kernel (false for a user's stax triple without a stable name).
       body: ``(init_fn, apply_fn)`` of the network without its linear readout (None for a user's triple): its
         outputs, scaled as the readout scales them, are the random features whose kernel is the NNGP.
@@ -255,10 +256,12 @@ def split_below_last_hidden_layer(arch: Architecture) -> LayerSplit:
 
 
 @validated
-def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "flat") -> Architecture:
+def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "auto") -> Architecture:
     """Wrap a user's neural-tangents stax triple ``(init_fn, apply_fn, kernel_fn)``.
 
     Give a ``name`` that identifies the network uniquely to let kernelscale cache its kernels on disk.
+    ``input_kind`` ``"auto"`` (the default) gives the network the data in its own shape: image data (a 4-D array, or
+    a built-in image data set) as (n, H, W, C), anything else flat; ``"flat"`` or ``"image"`` fix it.
     """
     if not (isinstance(triple, tuple) and len(triple) == 3 and all(callable(f) for f in triple)):
         raise SpecError("from_stax expects the (init_fn, apply_fn, kernel_fn) triple returned by stax.serial(...).")

@@ -427,7 +427,8 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
       n_samples: sample size n (at most the dataset's size), or None for min(DEFAULT_SAMPLES, its size); when that
         caps the default, ``metadata["notes"]`` says so.
       seed: seed of the sample (and of synthetic data).
-      input_kind: ``"flat"`` -> x of shape (n, F); ``"image"`` -> (n, H, W, C) (image data only).
+      input_kind: ``"flat"`` -> x of shape (n, F); ``"image"`` -> (n, H, W, C) (image data only); ``"auto"`` -> the
+        data's own shape (images as images, the rest flat).
     Returns:
       :class:`Dataset` with x of shape (n, ...) and y of shape (n, outputs) or None (GP target).
     """
@@ -458,7 +459,7 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     if input_kind == "image" and x.ndim != 4:
         raise DataError(f"data {name!r} has no image shape (its points have shape {x.shape[1:]}); "
                         "use an 'fc' architecture, or image data (digits, mnist5k, cifar10, ...).")
-    if input_kind == "flat":
+    if input_kind == "flat" or (input_kind == "auto" and x.ndim != 4):
         x = x.reshape(len(x), -1)
     x = add_input_noise(x, options["input_noise"], seed=seed)
     x = preprocess(x, center=options["center"], normalize=options["normalize"])
@@ -482,9 +483,16 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
 
 @validated
 def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arrays", center: bool = True,
-                        normalize: bool = True, input_kind: str = "flat") -> Dataset:
-    """A :class:`Dataset` from arrays already in memory: x (n, ...) and y (n,) classes or (n, c) reals, or None."""
+                        normalize: bool = True, input_kind: str | None = None) -> Dataset:
+    """A :class:`Dataset` from arrays already in memory: x (n, ...) and y (n,) classes or (n, c) reals, or None.
+
+    ``input_kind`` None (the default) goes by x's shape: (n, H, W, C) is an image input, kept so for convolutional
+    networks (an FC network gets it flattened); any other shape is flattened to (n, features). ``"image"`` with
+    (n, H, W) grey images adds the channel axis."""
     x = np.asarray(x)
+    input_kind = input_kind or ("image" if x.ndim == 4 else "flat")
+    if input_kind == "image" and x.ndim == 3:
+        x = x[..., None]
     if x.ndim < 2:
         raise DataError(f"x must have shape (n, features) or (n, H, W, C); got shape {x.shape}.")
     if not np.all(np.isfinite(x)):
@@ -502,6 +510,8 @@ def dataset_from_arrays(x: np.ndarray, y: np.ndarray | None, *, name: str = "arr
         else:
             metadata["target"] = "real"
             y = y.reshape(len(y), -1).astype(np.float64)
+    if input_kind == "image" and x.ndim != 4:
+        raise DataError(f"input_kind='image' needs x of shape (n, H, W, C) or (n, H, W); got {x.shape}.")
     x = x.reshape(len(x), -1) if input_kind == "flat" else x
     x = preprocess(x, center=center, normalize=normalize)
     metadata["input_shape"] = list(x.shape[1:])
@@ -515,9 +525,23 @@ def load_sample(data: str | Dataset, *, n_samples: int | None, seed: int, input_
     :func:`subsample`; more is an error)."""
     if not isinstance(data, Dataset):
         return load_dataset(data, n_samples=n_samples, seed=seed, input_kind=input_kind)
+    data = conform(data, input_kind)
     if n_samples is None or n_samples == data.n:
         return data
     return subsample(data, n_samples, seed=seed)
+
+
+def conform(dataset: Dataset, input_kind: str) -> Dataset:
+    """The Dataset in the shape a network takes: flattened for ``"flat"`` (per-point preprocessing does not depend on
+    the shape), as it is for ``"auto"``; for ``"image"`` (convolutional networks) it must hold images."""
+    if input_kind == "image" and not dataset.is_image:
+        raise DataError(f"a convolutional network needs image inputs of shape (n, H, W, C); the Dataset "
+                        f"{dataset.name!r} has points of shape {dataset.x.shape[1:]}. Build it from 4-D arrays, "
+                        "dataset_from_arrays(x.reshape(-1, H, W, C), y), or use an 'fc' architecture.")
+    if input_kind == "flat" and dataset.x.ndim > 2:
+        return dataclasses.replace(dataset, x=dataset.x.reshape(dataset.n, -1),
+                                   metadata={**dataset.metadata, "input_shape": [int(np.prod(dataset.x.shape[1:]))]})
+    return dataset
 
 
 def subsample(dataset: Dataset, n_samples: int, *, seed: int) -> Dataset:

@@ -13,6 +13,7 @@ interrupted computation resumes where it stopped; the folder is removed once the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -28,7 +29,7 @@ import numpy as np
 from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically, write_text_atomically
-from .errors import DataError, KernelError, MemoryPlanError
+from .errors import DataError, KernelError, KernelscaleError, MemoryPlanError
 from .options import check, validated
 from .progress import Progress, no_progress
 
@@ -121,7 +122,7 @@ def available_device_memory(device: jax.Device) -> int:
 
 def _pair_numbers(x: np.ndarray, arch: Architecture) -> int:
     """float64 numbers one pair of points costs inside the kernel computation."""
-    if x.ndim == 4 and arch.input_kind == "image":
+    if x.ndim == 4:  # image inputs: convolutional kernels keep numbers per pixel (or pixel pair, pooled)
         pixels = x.shape[1] * x.shape[2]
         return _INTERMEDIATES * (pixels * pixels if arch.pooled else pixels)
     return _INTERMEDIATES
@@ -281,7 +282,7 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
     in_flight: deque = deque()
     for i, (rows, cols) in enumerate(blocks):
         target = devices[i % len(devices)]
-        with precise():  # a generator's body runs in its consumer's context: scope each call
+        with precise(), _network_errors(x):  # a generator's body runs in its consumer's context: scope each call
             in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
                                                     get=kind)))
         if len(in_flight) >= len(devices):
@@ -290,6 +291,21 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
     while in_flight:
         rows_done, cols_done, result = in_flight.popleft()
         yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
+
+
+@contextlib.contextmanager
+def _network_errors(x: np.ndarray):
+    """A network that cannot take inputs of x's shape fails inside neural-tangents or JAX (a TypeError or ValueError
+    from a layer): say so as a KernelError, with the shape and what to pass."""
+    try:
+        yield
+    except KernelscaleError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise KernelError(f"the network's kernel could not be computed on inputs of shape {tuple(x.shape[1:])} per "
+                          f"point ({type(exc).__name__}: {exc}). A convolutional network needs images of shape "
+                          "(n, H, W, C): give 4-D arrays to dataset_from_arrays, or from_stax(..., "
+                          "input_kind='image'); a fully connected one needs (n, features).") from exc
 
 
 @validated

@@ -27,7 +27,7 @@ KERNELS = ("ntk", "nngp")
 DEVICES = ("cpu", "gpu")
 EIGENSOLVERS = ("auto", "full", "topk")
 REGIMES = ("data", "width", "linear_rf", "data_variance", "width_variance", "trained_width", "trained_data")
-INPUT_KINDS = ("flat", "image")
+INPUT_KINDS = ("flat", "image", "auto")
 # the tail fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 = 64 indices on half-samples, and usable
 # ranges end near n/4 on smooth spectra: 8 * 64 (kernelscale.fit; a test checks the two agree)
 MIN_SAMPLES = 512
@@ -164,7 +164,7 @@ PARAMETERS: dict[str, Rule] = {
     "kind": OneOf(KERNELS),
     "device": OneOf(DEVICES, optional=True),
     "eigensolver": OneOf(EIGENSOLVERS),
-    "input_kind": OneOf(INPUT_KINDS),
+    "input_kind": OneOf(INPUT_KINDS, optional=True),
     "regimes": SubsetOf(REGIMES),
     "seed": Integer(0),
     "n_samples": Integer(MIN_SAMPLES, optional=True),

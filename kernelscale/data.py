@@ -456,12 +456,7 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     y = None if raw.y is None else raw.y[index]
     if y is not None and not np.all(np.isfinite(y)):
         raise DataError(f"data {name!r}: the targets contain NaN or infinite values; clean or drop those points.")
-    if input_kind == "image" and x.ndim != 4:
-        raise DataError(f"data {name!r} has no image shape (its points have shape {x.shape[1:]}); "
-                        "use an 'fc' architecture, or image data (digits, mnist5k, cifar10, ...).")
-    if input_kind == "flat" or (input_kind == "auto" and x.ndim != 4):
-        x = x.reshape(len(x), -1)
-    x = add_input_noise(x, options["input_noise"], seed=seed)
+    x = add_input_noise(_shaped(x, input_kind, name), options["input_noise"], seed=seed)
     x = preprocess(x, center=options["center"], normalize=options["normalize"])
     metadata: dict[str, Any] = {"seed": seed, "n": int(n_samples), "input_shape": list(x.shape[1:]),
                                 "center": options["center"], "normalize": options["normalize"],
@@ -479,6 +474,15 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     if y is None and metadata["target"] == "labels":
         metadata["target"] = "none"
     return Dataset(x=x, y=y, name=format_spec(name, options), metadata=metadata)
+
+
+def _shaped(x: np.ndarray, input_kind: str, name: str) -> np.ndarray:
+    """The loaded points in the shape the network takes: (n, H, W, C) images for ``"image"`` (image data only), flat
+    (n, F) for ``"flat"``, the data's own for ``"auto"`` (images as images, the rest flat)."""
+    if input_kind == "image" and x.ndim != 4:
+        raise DataError(f"data {name!r} has no image shape (its points have shape {x.shape[1:]}); "
+                        "use an 'fc' architecture, or image data (digits, mnist5k, cifar10, ...).")
+    return x.reshape(len(x), -1) if input_kind == "flat" or x.ndim != 4 else x
 
 
 @validated

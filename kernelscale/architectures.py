@@ -259,7 +259,8 @@ def split_below_last_hidden_layer(arch: Architecture) -> LayerSplit:
 def from_stax(triple: tuple, *, name: str | None = None, input_kind: str = "auto") -> Architecture:
     """Wrap a user's neural-tangents stax triple ``(init_fn, apply_fn, kernel_fn)``.
 
-    Give a ``name`` that identifies the network uniquely to let kernelscale cache its kernels on disk.
+    Give a ``name`` to let kernelscale cache its kernels on disk; the cache key also holds a fingerprint of the network
+    (:func:`kernelscale.kernels.network_fingerprint`), so an edited network under the same name is recomputed.
     ``input_kind`` ``"auto"`` (the default) gives the network the data in its own shape: image data (a 4-D array, or
     a built-in image data set) as (n, H, W, C), anything else flat; ``"flat"`` or ``"image"`` fix it.
     """

@@ -32,6 +32,7 @@ from ._io import write_atomically, write_text_atomically
 from .errors import DataError, KernelError, KernelscaleError, MemoryPlanError
 from .options import check, validated
 from .progress import Progress, no_progress
+from .random import generator
 
 _BYTES = 8  # float64
 # Kernel intermediates per pair of points, in float64 numbers: a fully connected kernel keeps a few scalars per
@@ -187,12 +188,30 @@ def select_devices(device: str | None) -> list[jax.Device]:
 
 
 def cache_key(arch: Architecture, x: np.ndarray, kind: str) -> str:
-    """SHA-256 of everything that determines the matrix: spec, kind, inputs, dtype and library versions."""
+    """SHA-256 of everything that determines the matrix: spec, kind, inputs, dtype and library versions, and for a
+    user's stax network its :func:`network_fingerprint` (its name alone does not determine it)."""
     digest = hashlib.sha256()
-    for part in (arch.spec, kind, str(x.shape), str(x.dtype), nt.__version__, jax.__version__, "float64", "v1"):
+    for part in (arch.spec, kind, str(x.shape), str(x.dtype), nt.__version__, jax.__version__, "float64", "v1",
+                 network_fingerprint(arch, x)):
         digest.update(part.encode() + b"\0")
     digest.update(np.ascontiguousarray(x).tobytes())
     return digest.hexdigest()[:32]
+
+
+PROBE_POINTS = 3
+
+
+@precise_function
+def network_fingerprint(arch: Architecture, x: np.ndarray) -> str:
+    """For a user's stax network, a hash of its NNGP and NTK on PROBE_POINTS fixed random points of x's per-point shape
+    (the ``"network_probe"`` stream): an edited network, even under the same name, has another fingerprint, so it
+    never reads the kernel cached for the old one. Empty for a kernelscale spec, which its spec string determines."""
+    if arch.name != "stax":
+        return ""
+    probe = generator(0, "network_probe").standard_normal((PROBE_POINTS, *x.shape[1:]))
+    with _network_errors(probe):
+        kernels = arch.kernel_fn(probe, None, ("nngp", "ntk"))
+    return hashlib.sha256(b"".join(np.asarray(k, dtype=np.float64).tobytes() for k in kernels)).hexdigest()[:32]
 
 
 def cache_path(arch: Architecture, x: np.ndarray, kind: str) -> Path:

@@ -48,3 +48,20 @@ def test_flat_inputs_to_a_convolutional_network_say_what_to_pass(digit_images):
                                        stax.Dense(1)), input_kind="flat")
     with pytest.raises(ks.KernelError, match=r"could not be computed on inputs of shape \(64,\).*\(n, H, W, C\)"):
         ks.compute_kernel(network, flat.x[:40], use_cache=False)
+
+
+def test_an_edited_network_under_the_same_name_never_reads_the_old_kernel():
+    """#25 (item 3): the notebook workflow, edit a cell and rerun under the same name. The cache key holds a fingerprint
+    of the network (its kernels on fixed probe points), not only its name."""
+    x = ks.load_dataset("sphere:dim=3", n_samples=60, seed=0).x
+    erf = ks.from_stax(stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Erf(), stax.Dense(1, W_std=1.5)),
+                       name="mynet")
+    relu = ks.from_stax(stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Relu(), stax.Dense(1, W_std=1.5)),
+                        name="mynet")
+    first = ks.compute_kernel(erf, x)
+    edited = ks.compute_kernel(relu, x)
+    assert not first.from_cache and not edited.from_cache
+    assert not np.allclose(first.matrix, edited.matrix)
+    again = ks.compute_kernel(ks.from_stax(stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Erf(),
+                                                       stax.Dense(1, W_std=1.5)), name="mynet"), x)
+    assert again.from_cache and np.array_equal(again.matrix, first.matrix)  # the same network still hits the cache

@@ -3,6 +3,7 @@ slow imports; every number printed comes from a result, rendered by :mod:`kernel
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -29,29 +30,32 @@ def main() -> None:
 
 
 def _fail(option: str, message: str):
-    """A bad option: one ``Error:`` line naming it, exit code 2, before any computation."""
-    stderr.print(f"Error: {option}: {message}", highlight=False, soft_wrap=True)
+    """One ``Error:`` line (naming the option when given), exit code 2, before any computation."""
+    stderr.print(f"Error: {option + ': ' if option else ''}{message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+@contextlib.contextmanager
+def _errors_exit(option: str = ""):
+    """kernelscale's errors as one ``Error:`` line (naming ``option`` when given) and exit code 2."""
+    try:
+        yield
+    except KernelscaleError as exc:
+        _fail(option, str(exc))
 
 
 def _check(**values) -> None:
     """Check options against their declarations (``--n-eigs`` is ``n_eigs``; ``n`` is ``n_samples``)."""
     for name, value in values.items():
-        parameter = "n_samples" if name == "n" else name
-        try:
-            options.check(parameter, value)
-        except KernelscaleError as exc:
-            _fail("--" + name.replace("_", "-"), str(exc))
+        with _errors_exit("--" + name.replace("_", "-")):
+            options.check("n_samples" if name == "n" else name, value)
 
 
 def _check_outputs(json_path: Optional[Path], plot: Optional[Path]) -> None:
     """The output files, before anything is computed (:func:`kernelscale._io.check_output_files`)."""
-    try:
+    with _errors_exit():
         check_output_files({"--json": None if str(json_path) == "-" else json_path, "--plot": plot},
                            figures=("--plot",))
-    except KernelscaleError as exc:
-        stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
 
 
 def _ints(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
@@ -83,11 +87,8 @@ def _run(compute):
                 stderr.print(f"{stage}: {done}/{total}, {time.perf_counter() - started.pop(stage):.1f} s",
                              highlight=False)
 
-        try:
+        with _errors_exit():
             return compute(progress)
-        except KernelscaleError as exc:
-            stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
 
 
 def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: str, **print_options) -> None:
@@ -113,11 +114,8 @@ def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Opti
     """TrainingSettings from the options; bad values exit 2 with the library's message."""
     from .training import TrainingSettings
 
-    try:
+    with _errors_exit():
         return TrainingSettings(optimizer=optimizer, learning_rate=learning_rate, steps=steps, batch_size=batch_size)
-    except KernelscaleError as exc:
-        stderr.print(f"Error: {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
 
 
 # options that several commands share, declared once
@@ -135,8 +133,7 @@ _REPEATS = typer.Option(5, "--repeats", help="independent repeats per point (>= 
 _RIDGE = typer.Option(0.0, "--ridge", help="ridge added to the D x D Gram matrix")
 _NOISE = typer.Option(0.0, "--noise", help="label-noise variance per output column")
 # trained networks (kernelscale/training.py), in `measure` and `compare`
-_TRAINED_WIDTHS = typer.Option(None, "--trained-widths",
-                               help="widths of the trained networks (default 8..128 CPU, 8..1024 GPU)")
+_TRAINED_WIDTHS = typer.Option(None, "--trained-widths", help="trained networks' widths (8..128 CPU, ..1024 GPU)")
 _TRAINED_WIDTH = typer.Option(64, "--trained-width", help="width of the trained networks against D")
 _OPTIMIZER = typer.Option("adam", "--optimizer", help="trained networks: adam or sgd")
 _LEARNING_RATE = typer.Option(3e-3, "--learning-rate", help="trained networks: peak step size (cosine decay)")
@@ -147,8 +144,7 @@ _BATCH_SIZE = typer.Option(None, "--batch-size", help="trained networks: minibat
 @app.command()
 def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel: str = _KERNEL, seed: int = _SEED,
             device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg) of the spectrum, the fits and the "
-                                                "predicted curves"),
+            plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): spectrum, fits, curves"),
             no_cache: bool = _NO_CACHE,
             no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim", help="skip the intrinsic-dimension "
                                               "estimates (TwoNN, MLE) and 4/d; they also set how slowly alpha_K's "
@@ -195,7 +191,7 @@ def measure(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             trained_width: int = _TRAINED_WIDTH, optimizer: str = _OPTIMIZER, learning_rate: float = _LEARNING_RATE,
             steps: int = _STEPS, batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg) of the measured curves"),
+            plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the curves"),
             no_cache: bool = _NO_CACHE) -> None:
     """Measure the scaling exponents: learning curves against D and random-feature curves against width."""
     regime_list = tuple(r.strip() for r in regimes.split(",") if r.strip())
@@ -234,7 +230,7 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             optimizer: str = _OPTIMIZER, learning_rate: float = _LEARNING_RATE, steps: int = _STEPS,
             batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
-            plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): predicted and measured curves"),
+            plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): both curves"),
             no_cache: bool = _NO_CACHE) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, ridge=ridge, noise=noise, pool=pool,
@@ -280,22 +276,20 @@ def allocate(compute: float = typer.Option(..., "--compute", help="compute budge
              repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
              ridge: float = typer.Option(0.1, "--ridge", help="ridge of the random-feature regression"),
              seed: int = typer.Option(0, "--seed"), json_path: Optional[Path] = _JSON,
-             plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): loss frontier against compute"),
+             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the frontier"),
              ) -> None:
     """Compute-optimal N and D for a budget, from L(N, D) = E + A/N^alpha + B/D^beta given or fitted."""
     _check(compute=compute, n=n, repeats=repeats, ridge=ridge, seed=seed)
     _check_outputs(json_path, plot)
     given = {"--E": E, "--A": A, "--B": B, "--alpha": alpha, "--beta": beta}
-    if arch is not None or data is not None:
-        if arch is None or data is None:
-            _fail("--arch", "fitting a measured grid needs both --arch and --data.")
-        if any(v is not None for v in given.values()):
-            _fail("--arch", "give either the loss model (--E --A --B --alpha --beta) or --arch/--data to fit it, not "
-                            "both.")
-    elif any(v is None for k, v in given.items() if k != "--E"):
-        missing = ", ".join(k for k, v in given.items() if v is None and k != "--E")
-        _fail("--A", f"missing {missing}: give --A --B --alpha --beta (and --E for the loss at the optimum), or "
-                     "--arch and --data to fit them to measured losses.")
+    if (arch is None) != (data is None):
+        _fail("--arch", "fitting a measured grid needs both --arch and --data.")
+    if arch is not None and any(v is not None for v in given.values()):
+        _fail("--arch", "give either the loss model (--E --A --B --alpha --beta) or --arch/--data to fit it, not both.")
+    if arch is None and any(v is None for k, v in given.items() if k != "--E"):
+        missing = [k for k, v in given.items() if v is None and k != "--E"]
+        _fail(missing[0], f"the loss model needs --A, --B, --alpha and --beta (and --E for the loss at the optimum); "
+                          f"missing: {', '.join(missing)}. Or give --arch and --data to fit them to measured losses.")
     width_list, size_list = _ints(widths, "--widths"), _ints(sizes, "--sizes")
 
     def run(progress):
@@ -327,7 +321,7 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
                                             "variant"),
           repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
           device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
-          plot: Optional[Path] = typer.Option(None, "--plot", help="write a figure (.png, .pdf, .svg): exponents against the varied option"),
+          plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the exponents"),
           no_cache: bool = _NO_CACHE) -> None:
     """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, device=device)
@@ -342,3 +336,15 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
         arch, data, parameter=parameter.strip(), values=values, n_samples=n, kernel=kernel, seed=seed,
         with_compare=with_compare, repeats=repeats, device=device, use_cache=not no_cache, progress=progress))
     _output(result, json_path, plot, "plot_sweep")
+
+
+@app.command()
+def cache(clear: bool = typer.Option(False, "--clear", help="remove every cached kernel and partial folder"),
+          clear_partial: bool = typer.Option(False, "--clear-partial", help="remove only the partial folders that "
+                                             "interrupted computations left (they can no longer resume)")) -> None:
+    """Show the on-disk kernel cache ($KERNELSCALE_CACHE, else ~/.cache/kernelscale), or clear it."""
+    from .cache import clear_cache, inspect_cache
+
+    if clear or clear_partial:
+        stderr.print(f"removed from {clear_cache(partial_only=not clear).describe()}", highlight=False, soft_wrap=True)
+    print(inspect_cache().describe())

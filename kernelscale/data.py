@@ -287,6 +287,8 @@ def _load_npz(o: dict[str, Any]) -> _Raw:
     if not o["path"]:
         raise SpecError("data 'npz' needs path=FILE, a .npz file with arrays x and y.")
     path = Path(o["path"]).expanduser()
+    if path.is_dir():
+        raise DataError(f"data 'npz': {str(path)!r} is a folder; path= names the .npz file itself.")
     if not path.is_file():
         raise DataError(f"data 'npz': file {str(path)!r} does not exist.")
     npz_format = "a .npz archive (a zip of .npy arrays, written by np.savez(path, x=inputs, y=targets))"

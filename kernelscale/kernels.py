@@ -19,6 +19,7 @@ import hashlib
 import os
 import shutil
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ import numpy as np
 from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically, write_text_atomically
+from .cache import cache_dir
 from .errors import DataError, KernelError, KernelscaleError, MemoryPlanError
 from .options import check, validated
 from .progress import Progress, no_progress
@@ -94,11 +96,6 @@ class MemoryPlan:
     def max_n(self) -> int:
         """Largest n whose matrix and eigendecomposition (about 4 n^2 float64 numbers) fit in host memory."""
         return int(np.sqrt(self.host_available / (4 * _BYTES)))
-
-
-def cache_dir() -> Path:
-    """Folder for cached kernels: ``$KERNELSCALE_CACHE`` or ``~/.cache/kernelscale``."""
-    return Path(os.environ.get("KERNELSCALE_CACHE", Path.home() / ".cache" / "kernelscale"))
 
 
 def available_host_memory() -> int:
@@ -301,7 +298,11 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
     in_flight: deque = deque()
     for i, (rows, cols) in enumerate(blocks):
         target = devices[i % len(devices)]
-        with precise(), _network_errors(x):  # a generator's body runs in its consumer's context: scope each call
+        # a generator's body runs in its consumer's context: scope each call. neural-tangents warns that a FanIn
+        # layer's inputs may be correlated; in a residual block one branch has a fresh convolution, which leaves the
+        # two uncorrelated, so the sum's kernel is the sum of theirs (as in neural-tangents' own WideResNet)
+        with precise(), _network_errors(x), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="`FanIn` layers assume independent inputs")
             in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
                                                     get=kind)))
         if len(in_flight) >= len(devices):

@@ -12,6 +12,7 @@ from ._compat import precise_function
 from .allocation import fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_sample
+from .kernels import select_devices
 from .errors import DataError
 from .measurements import check_measured_sizes, grid_losses, powers_of_two_widths
 from .options import REGIMES as REGIME_NAMES
@@ -55,6 +56,7 @@ def measure(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
     if arch.body is None and FINITE_NETWORK_REGIMES & set(regimes):
         raise DataError(f"{arch.spec!r} is a user's stax triple; the regimes "
                         f"{', '.join(sorted(FINITE_NETWORK_REGIMES))} need a kernelscale spec whose width can be changed (fc, cnn, cnn-gap, resnet).")
+    select_devices(device)  # a missing GPU fails before anything is loaded
     dataset = load_sample(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
     setup = Setup(arch, dataset.x, None, kernel, seed, device, use_cache, repeats, ridge, noise, sizes=sizes,
                   widths=widths, variance_width=variance_width, variance_sizes=variance_sizes,

@@ -15,7 +15,7 @@ from .data import Dataset, load_sample
 from .errors import DataError
 from .fit import TailFit, fit_tail_exponent
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
-from .kernels import compute_kernel, kernel_operator
+from .kernels import compute_kernel, kernel_operator, select_devices
 from .options import MIN_SAMPLES, validated
 from .progress import Progress, no_progress
 from .results import Prediction
@@ -58,6 +58,7 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
     """
     start = time.perf_counter()
     arch = as_architecture(arch)
+    select_devices(device)  # a missing GPU fails here, not after the cache read and the intrinsic dimension
     dataset = load_sample(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
     if dataset.n < MIN_SAMPLES:
         raise DataError(f"the dataset has {dataset.n} points; fitting a spectrum needs n >= {MIN_SAMPLES}.")

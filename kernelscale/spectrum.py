@@ -457,6 +457,9 @@ def choose_eigensolver(n: int, eigensolver: str = "auto", n_eigs: int | None = N
     (about 4 n^2 float64, :func:`kernelscale.kernels.full_eigh_bytes`) fit in host memory. The top-k solver takes
     ``n_eigs`` (default min(2000, n/2 - 1, the largest k whose workspace fits)). Raises MemoryPlanError when neither
     fits, ParameterError for an ``n_eigs`` outside [2, n/2)."""
+    if eigensolver == "full" and n_eigs is not None:
+        raise ParameterError(f"n_eigs={n_eigs} is for the top-k eigensolver, and eigensolver='full' computes all n "
+                             "eigenpairs: drop n_eigs, or use eigensolver='topk' (or 'auto').")
     available, needed = available_host_memory(), full_eigh_bytes(n)
     memory = f"{needed / 2**30:.1f} GiB for the full eigendecomposition, {available / 2**30:.1f} GiB available"
     if eigensolver == "full" or (eigensolver == "auto" and needed <= available):

@@ -65,3 +65,48 @@ def test_an_edited_network_under_the_same_name_never_reads_the_old_kernel():
     again = ks.compute_kernel(ks.from_stax(stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Erf(),
                                                        stax.Dense(1, W_std=1.5)), name="mynet"), x)
     assert again.from_cache and np.array_equal(again.matrix, first.matrix)  # the same network still hits the cache
+
+
+def test_the_smaller_problems_of_item_12(tmp_path, monkeypatch):
+    """#25 (item 12): a folder as the npz path, --n-eigs with the full eigensolver, a missing loss-model option, and a
+    GPU asked for on a machine without one each get their own clear error, before anything is computed."""
+    import importlib
+
+    from typer.testing import CliRunner
+
+    from kernelscale.cli import app
+
+    with pytest.raises(ks.DataError, match="is a folder; path= names the .npz file itself"):
+        ks.load_dataset(f"npz:path={tmp_path}", n_samples=None)
+    with pytest.raises(ks.ParameterError, match="n_eigs=300 is for the top-k eigensolver"):
+        ks.predict("fc", "digits", n_samples=600, eigensolver="full", n_eigs=300)
+    result = CliRunner().invoke(app, ["allocate", "--compute", "1e20", "--A", "1", "--alpha", "0.3", "--beta", "0.3"])
+    assert result.exit_code == 2 and result.output.startswith("Error: --B: the loss model needs --A, --B")
+    if not any(d.platform == "gpu" for d in __import__("jax").devices()):
+        data = importlib.import_module("kernelscale.data")
+        monkeypatch.setattr(data, "load_dataset", lambda *a, **k: pytest.fail("loaded before the device check"))
+        with pytest.raises(ks.KernelError, match="no GPU"):
+            ks.predict("fc", "digits", n_samples=600, device="gpu")
+
+
+def test_kernelscale_cache_shows_and_clears_the_cache():
+    """#25 (item 12): `kernelscale cache` says what the cache holds; --clear-partial removes what interrupted
+    computations left, --clear everything kernelscale wrote there."""
+    from typer.testing import CliRunner
+
+    from kernelscale.cache import cache_dir
+    from kernelscale.cli import app
+
+    runner = CliRunner()
+    ks.compute_kernel("fc:depth=2", ks.load_dataset("sphere:dim=3", n_samples=50).x)
+    partial = cache_dir() / "kernel-0123.partial-b100"
+    partial.mkdir()
+    (partial / "block-0-0.npy").write_bytes(b"x" * 1000)
+    (cache_dir() / "notes.txt").write_text("mine")
+    shown = runner.invoke(app, ["cache"])
+    assert shown.exit_code == 0 and "1 kernel(s)" in shown.stdout and "1 partial folder(s)" in shown.stdout
+    assert "1 block file(s)" in shown.stdout
+    cleared = runner.invoke(app, ["cache", "--clear-partial"])
+    assert "1 kernel(s)" in cleared.stdout and "0 partial folder(s)" in cleared.stdout and not partial.exists()
+    cleared = runner.invoke(app, ["cache", "--clear"])
+    assert "0 kernel(s)" in cleared.stdout and sorted(p.name for p in cache_dir().iterdir()) == ["notes.txt"]

@@ -121,10 +121,11 @@ def _prediction_table(p: Prediction) -> Table:
 def curves_table(table_title: str, curves: Sequence[PredictedCurve], n: int) -> Table:
     """One row per size: each curve's loss, band and local exponent; sizes past the reliable range marked ``*``."""
     table = Table(title=table_title)
-    table.add_column("size", justify="right")
+    table.add_column("size", justify="right", no_wrap=True)
     for curve in curves:
-        table.add_column(f"L({curve.x_name}) [95%]", justify="right", no_wrap=True)
-        table.add_column("exp", justify="right")
+        # a loss wraps between its value and its band when 80 columns are tight; sizes and exponents never do
+        table.add_column(f"L({curve.x_name}) [95%]", justify="right")
+        table.add_column("exp", justify="right", no_wrap=True)
     for i, size in enumerate(curves[0].sizes):
         cells = []
         for curve in curves:

@@ -4,6 +4,8 @@ the numbers of its JSON, and the JSON keeps its keys."""
 import json
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 from rich.console import Console
 
@@ -18,10 +20,23 @@ def _render(print_function, result, **kwargs) -> str:
     return captured.get()
 
 
+def _moons(n: int, seed: int = 0):
+    """Two noisy interleaving half circles in 2-D (scikit-learn's make_moons, written here): a user's own 2-D data."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper[:, None], np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return x + 0.1 * rng.standard_normal((n, 2)), upper.astype(int)
+
+
 @pytest.fixture(scope="module")
 def results():
     comparison = ks.compare("fc:depth=3", "digits", n_samples=600, repeats=2, finite_width=True)
     return {
+        "predict (README's command)": (report.print_prediction,
+                                       ks.predict("fc:depth=3,act=relu", "digits", n_samples=1000)),
+        "predict (2-D arrays)": (report.print_prediction,
+                                 ks.predict("fc:depth=3", ks.dataset_from_arrays(*_moons(1000), normalize=False))),
         "predict": (report.print_prediction, comparison.prediction),
         "predict --eigensolver topk": (report.print_prediction,
                                        ks.predict("fc:depth=2", "digits", n_samples=600, eigensolver="topk",
@@ -42,7 +57,7 @@ def results():
 COMMANDS = ["predict", "predict --eigensolver topk", "measure", "compare", "compare --pool", "sweep", "allocate"]
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [*COMMANDS, "predict (README's command)", "predict (2-D arrays)"])
 def test_tables_fit_80_columns_with_nothing_cut(results, command):
     print_function, result = results[command]
     text = _render(print_function, result)

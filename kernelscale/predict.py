@@ -69,10 +69,6 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
     kernel_fit, target_fit = fit_tails(sample.spectrum, sample.dimension)
     learning, width = predicted_curves(sample.spectrum, grids, ridge=ridge, noise=noise)
     alpha_W_local, width_features = width_local_exponent(sample.spectrum)
-    skipped = () if intrinsic else (
-        "no intrinsic dimension (intrinsic=False, --no-intrinsic-dim): alpha_K's interval allows the slow "
-        "convergence of low-dimensional data only, so it can be narrower and its status ok where the estimate "
-        "would widen it",)
     return Prediction(
         arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed, kernel_fit=kernel_fit,
         target_fit=target_fit, learning_curve=learning, width_curve=width,
@@ -82,7 +78,17 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
         from_cache=sample.from_cache, eigh_device=sample.spectrum.eigh_device, seconds=time.perf_counter() - start,
         kernel_seconds=sample.kernel_seconds, eigh_seconds=sample.eigh_seconds,
         intrinsic_seconds=sample.intrinsic_seconds, warnings=depth_warnings(arch),
-        notes=(*dataset.metadata.get("notes", ()), *skipped), spectrum=sample.spectrum)
+        notes=_notes(dataset, intrinsic), preprocessing=dataset.metadata.get("preprocessing", ""),
+        spectrum=sample.spectrum)
+
+
+def _notes(dataset: Dataset, intrinsic: bool) -> tuple[str, ...]:
+    """How the sample was chosen when it was not as asked, and what was skipped."""
+    skipped = () if intrinsic else (
+        "no intrinsic dimension (intrinsic=False, --no-intrinsic-dim): alpha_K's interval allows the slow "
+        "convergence of low-dimensional data only, so it can be narrower and its status ok where the estimate "
+        "would widen it",)
+    return (*dataset.metadata.get("notes", ()), *skipped)
 
 
 @dataclasses.dataclass(frozen=True)

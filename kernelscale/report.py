@@ -76,6 +76,8 @@ def print_prediction(p: Prediction, console: Console | None = None) -> None:
         _print_curves(p, console)
     for note in p.notes:
         console.print(f"note: {note}")
+    if p.preprocessing:
+        console.print(f"preprocessing: {p.preprocessing}.")
     console.print(f"status: {p.status}" + (" (the worst of the fits below)" if p.target_fit is not None else "") + ".")
     for name, fit in zip(("alpha_K fit", "target fit"), p.fits):
         console.print(f"  {name}: {fit.status}. {fit.message}")

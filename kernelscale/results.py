@@ -61,6 +61,7 @@ class Prediction(JsonResult):
       seconds, kernel_seconds, eigh_seconds, intrinsic_seconds: wall time, whole and by stage.
       warnings: what the numbers do not cover for this architecture (deep finite networks).
       notes: how the sample was chosen when it was not as asked, and what was skipped.
+      preprocessing: how the inputs were centred and scaled, in words (:func:`kernelscale.data.preprocess`).
       spectrum: the :class:`Spectrum` (kept for plots; not serialized).
 
     Derived (properties, also in the JSON):
@@ -102,6 +103,7 @@ class Prediction(JsonResult):
     intrinsic_seconds: float
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    preprocessing: str = ""
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
     JSON_DERIVED = ("alpha_K", "target_decay", "alpha_D_kernel_only", "alpha_D_task_aware", "asymptote_basis",

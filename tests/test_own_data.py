@@ -110,3 +110,39 @@ def test_kernelscale_cache_shows_and_clears_the_cache():
     assert "1 kernel(s)" in cleared.stdout and "0 partial folder(s)" in cleared.stdout and not partial.exists()
     cleared = runner.invoke(app, ["cache", "--clear"])
     assert "0 kernel(s)" in cleared.stdout and sorted(p.name for p in cache_dir().iterdir()) == ["notes.txt"]
+
+
+def _moons(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper[:, None], np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return x + 0.1 * rng.standard_normal((n, 2)), upper.astype(int)
+
+
+def test_preprocessing_keeps_the_radius_of_low_dimensional_inputs_and_says_what_ran():
+    """#25 (item 1): scaling each 2-D point to |x|^2 = F keeps only its angle (alpha_D 0.12 against 1.17 measured here
+    with the radius kept); normalize=auto scales low-dimensional inputs by one factor instead, each point per point
+    only from 16 features on (digits: unchanged) or when the norms are equal anyway (the sphere: unchanged)."""
+    from rich.console import Console
+
+    from kernelscale.report import print_prediction
+
+    x, y = _moons(1000)
+    auto = ks.dataset_from_arrays(x, y)
+    assert "one factor" in auto.metadata["preprocessing"]
+    norms = np.linalg.norm(auto.x, axis=1)
+    assert np.mean(norms**2) == pytest.approx(2.0, rel=1e-12) and np.ptp(norms) > 0.5  # radii kept
+    point = ks.dataset_from_arrays(x, y, normalize=True)
+    assert np.allclose(np.linalg.norm(point.x, axis=1), np.sqrt(2.0), rtol=1e-12)
+    kept = ks.predict("fc:depth=3", auto, intrinsic=False)
+    angles = ks.predict("fc:depth=3", point, intrinsic=False)
+    assert kept.alpha_D.value > 1.0 and angles.alpha_D.value < 0.3
+    assert "each point scaled" in ks.load_dataset("digits", n_samples=600).metadata["preprocessing"]
+    assert "each point scaled" in ks.load_dataset("sphere:dim=3", n_samples=600).metadata["preprocessing"]
+    console = Console(width=80, record=True)
+    with console.capture() as captured:
+        print_prediction(kept, console)
+    assert "preprocessing: centred per feature; all points scaled by one factor" in " ".join(captured.get().split())
+    with pytest.raises(ks.SpecError, match="normalize='maybe'; valid: auto, true, false"):
+        ks.load_dataset("digits:normalize=maybe", n_samples=600)

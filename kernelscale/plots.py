@@ -256,7 +256,8 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
             ax.plot(comparison.finite_width.features, np.mean(comparison.finite_width.losses, axis=1), "x",
                     label=f"finite-width check: {comparison.finite_width.fit.exponent.value:.3f}")
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
-                label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_predicted.value:.3f}")
+                label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_rf_predicted.value:.3f} against P "
+                      f"({comparison.alpha_W_predicted.value:.3f} against width)")
         ax.set(xlabel="random features P", ylabel="pool MSE  L(P) (infinite data)",
                title="alpha_W: loss against features (width)")
         ax.legend(fontsize=7)
@@ -357,15 +358,18 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
 
     predictions = [point.prediction for point in sweep.points]
     at = {p.alpha_D_at for p in predictions}
-    where = f", L(D) at D = {at.pop()})" if len(at) == 1 and None not in at else ")"
-    series([p.alpha_D for p in predictions], "alpha_D predicted (recommended" + where, "o", -1)
+    where = f" at D = {at.pop()}" if len(at) == 1 and None not in at else ""
+    series([p.alpha_D for p in predictions], f"alpha_D predicted{where} (recommended: L(D)'s local exponent)", "o",
+           -1)
     series([p.alpha_K for p in predictions], "alpha_K (kernel-only)", "s", 0)
     dims = [p.intrinsic_dimension for p in predictions]
     series([Estimate(d.alpha_manifold_twonn) if d else None for d in dims], "4/d (TwoNN), manifold", "^", 1)
     comparisons = [point.comparison for point in sweep.points]
     if any(c is not None for c in comparisons):
-        series([c.alpha_D_measured if c else None for c in comparisons], "alpha_D measured", "D", 2)
-        series([c.alpha_D_predicted if c else None for c in comparisons], "alpha_D theory, measured D-range", "v", 3)
+        ranges = {c.d_range for c in comparisons if c is not None}
+        over = f" over D = {min(r[0] for r in ranges)}..{max(r[1] for r in ranges)}"
+        series([c.alpha_D_measured if c else None for c in comparisons], f"alpha_D measured{over}", "D", 2)
+        series([c.alpha_D_predicted if c else None for c in comparisons], f"alpha_D theory{over}", "v", 3)
     ax.set_xticks(x, labels)
     ax.set(xlabel=f"{sweep.parameter} (an option of the {sweep.applies_to})", ylabel="scaling exponent")
     title = short_title(predictions[0].arch, predictions[0].data, hide=(sweep.parameter,))

@@ -199,7 +199,10 @@ def print_comparison(c: Comparison, console: Console | None = None) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     for note in c.prediction.notes:
         console.print(f"note: {note}")
-    console.print(f"why: {c.prediction.recommendation}")
+    if c.prediction.alpha_D_at is not None:
+        p = c.prediction
+        console.print(f"past the measured range, predict's recommended alpha_D is L(D)'s local exponent at D = "
+                      f"{p.alpha_D_at}: {number(p.alpha_D)} {interval(p.alpha_D)} (kernelscale predict explains it).")
     console.print(f"predict {c.seconds_predict:.1f} s, measure {c.seconds_measure:.1f} s "
                   f"(ratio {c.seconds_measure / max(c.seconds_predict, 1e-9):.1f})")
 

@@ -90,3 +90,23 @@ def test_sweep_figure_title_is_short(figures):
     plots.plot_sweep(s, "unused.png")
     title = figures[0].axes[0].get_title()
     assert title == "kernelscale sweep of input_noise: fc:act=relu,depth=2 on digits"
+
+
+def test_compare_and_sweep_figures_label_the_numbers_of_their_tables(figures):
+    """#25 (item 7): one number per quantity: the compare figure's theory lines carry the table's row numbers (the
+    width theory against P is the linear RF row, against width the readout row), and the sweep figure names the D at
+    which each alpha_D was read or measured."""
+    c = ks.compare("fc:depth=2", "digits", n_samples=600, repeats=2)
+    plots.plot_comparison(c, "unused.png")
+    data_panel, width_panel = figures[-1].axes[:2]
+    rows = {row.kind: row for row in c.rows}
+    assert f"theory E_g(D): {rows[ks.RowKind.D_THEORY].predicted.value:.3f}" in _legend_texts(data_panel)
+    assert (f"theory E_W(P) on the NNGP: {rows[ks.RowKind.W_LINEAR_RF].predicted.value:.3f} against P "
+            f"({rows[ks.RowKind.W_READOUT].predicted.value:.3f} against width)") in _legend_texts(width_panel)
+    s = ks.sweep("fc:depth=2", "digits", parameter="input_noise", values=[0, 1.0], n_samples=600, with_compare=True,
+                 repeats=2)
+    plots.plot_sweep(s, "unused.png")
+    legend = _legend_texts(figures[-1].axes[0])
+    lo, hi = s.points[0].comparison.d_range
+    assert f"alpha_D measured over D = {lo}..{hi}" in legend and f"alpha_D theory over D = {lo}..{hi}" in legend
+    assert f"alpha_D predicted at D = {s.points[0].prediction.alpha_D_at} (recommended: L(D)'s local exponent)" in legend

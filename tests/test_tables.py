@@ -76,8 +76,9 @@ def test_compare_and_sweep_print_the_numbers_of_their_json(results):
         assert f"{row.predicted.value:.3f} [{row.predicted.ci[0]:.3f}, {row.predicted.ci[1]:.3f}]" in text
         assert f"{row.measured.value:.3f} [{row.measured.ci[0]:.3f}, {row.measured.ci[1]:.3f}]" in text
         assert f"{row.verdict} {row.gap_sigma:.1f}σ" in text
-    quoted = [float(v) for v in re.findall(r"local exponent (-?[\d.]+) over D", text)]
-    assert quoted and set(quoted) == {round(comparison.prediction.learning_curve.continuation_exponent.value, 3)}
+    p = comparison.prediction  # predict's recommended alpha_D, named as such beside compare's rows
+    assert (f"predict's recommended alpha_D is L(D)'s local exponent at D = {p.alpha_D_at}: {p.alpha_D.value:.3f} "
+            f"[{p.alpha_D.ci[0]:.3f}, {p.alpha_D.ci[1]:.3f}]") in text
 
     print_function, sweep = results["sweep"]
     sweep = ks.Sweep.from_json(sweep.to_json())

@@ -15,3 +15,13 @@ EXPONENT_ATOL = 0.05
 
 def tol(dtype=np.float64) -> dict:
     return TOLERANCES[np.dtype(dtype)]
+
+
+def moons(n: int, seed: int = 0):
+    """Two noisy interleaving half circles in 2-D (scikit-learn's make_moons, written here): a user's own 2-D data,
+    shared by the tests of tables and of preprocessing."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper[:, None], np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return x + 0.1 * rng.standard_normal((n, 2)), upper.astype(int)

@@ -4,6 +4,7 @@ says what to pass."""
 
 import numpy as np
 import pytest
+from helpers import moons
 
 import kernelscale as ks
 from kernelscale import stax
@@ -112,14 +113,6 @@ def test_kernelscale_cache_shows_and_clears_the_cache():
     assert "0 kernel(s)" in cleared.stdout and sorted(p.name for p in cache_dir().iterdir()) == ["notes.txt"]
 
 
-def _moons(n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, np.pi, n)
-    upper = rng.random(n) < 0.5
-    x = np.where(upper[:, None], np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return x + 0.1 * rng.standard_normal((n, 2)), upper.astype(int)
-
-
 def test_preprocessing_keeps_the_radius_of_low_dimensional_inputs_and_says_what_ran():
     """#25 (item 1): scaling each 2-D point to |x|^2 = F keeps only its angle (alpha_D 0.12 against 1.17 measured here
     with the radius kept); normalize=auto scales low-dimensional inputs by one factor instead, each point per point
@@ -128,7 +121,7 @@ def test_preprocessing_keeps_the_radius_of_low_dimensional_inputs_and_says_what_
 
     from kernelscale.report import print_prediction
 
-    x, y = _moons(1000)
+    x, y = moons(1000)
     auto = ks.dataset_from_arrays(x, y)
     assert "one factor" in auto.metadata["preprocessing"]
     norms = np.linalg.norm(auto.x, axis=1)

@@ -4,9 +4,8 @@ the numbers of its JSON, and the JSON keeps its keys."""
 import json
 from pathlib import Path
 
-import numpy as np
-
 import pytest
+from helpers import moons
 from rich.console import Console
 
 import kernelscale as ks
@@ -20,15 +19,6 @@ def _render(print_function, result, **kwargs) -> str:
     return captured.get()
 
 
-def _moons(n: int, seed: int = 0):
-    """Two noisy interleaving half circles in 2-D (scikit-learn's make_moons, written here): a user's own 2-D data."""
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, np.pi, n)
-    upper = rng.random(n) < 0.5
-    x = np.where(upper[:, None], np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return x + 0.1 * rng.standard_normal((n, 2)), upper.astype(int)
-
-
 @pytest.fixture(scope="module")
 def results():
     comparison = ks.compare("fc:depth=3", "digits", n_samples=600, repeats=2, finite_width=True)
@@ -36,7 +26,7 @@ def results():
         "predict (README's command)": (report.print_prediction,
                                        ks.predict("fc:depth=3,act=relu", "digits", n_samples=1000)),
         "predict (2-D arrays)": (report.print_prediction,
-                                 ks.predict("fc:depth=3", ks.dataset_from_arrays(*_moons(1000), normalize=False))),
+                                 ks.predict("fc:depth=3", ks.dataset_from_arrays(*moons(1000), normalize=False))),
         "predict": (report.print_prediction, comparison.prediction),
         "predict --eigensolver topk": (report.print_prediction,
                                        ks.predict("fc:depth=2", "digits", n_samples=600, eigensolver="topk",

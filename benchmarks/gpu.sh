@@ -38,7 +38,8 @@ case $step in
 import sys, time
 import jax
 import kernelscale as ks
-from kernelscale.kernels import plan_memory, select_device
+from kernelscale.kernels import select_device
+from kernelscale.memory import plan_memory
 arch = ks.parse_architecture("cnn-gap:depth=2")
 print(arch.spec)
 print("| data | n | block | planned block GiB | seconds | pairs/s | device peak GiB |")

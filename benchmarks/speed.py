@@ -28,7 +28,8 @@ from _machine import describe
 
 import kernelscale as ks
 from kernelscale._compat import nt
-from kernelscale.kernels import kernel_operator, plan_memory, select_device
+from kernelscale.kernels import kernel_operator, select_device
+from kernelscale.memory import plan_memory
 from kernelscale.spectrum import randomized_eigh
 
 ARCH = "fc:depth=3,act=relu"

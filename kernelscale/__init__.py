@@ -24,7 +24,8 @@ _EXPORTS = {
     **dict.fromkeys(("CurveFit", "PowerLawFit", "TailFit", "fit_curve", "fit_power_law", "fit_tail_exponent"),
                     "fit"),
     **dict.fromkeys(("IntrinsicDimension", "intrinsic_dimension"), "intrinsic"),
-    **dict.fromkeys(("KernelMatrix", "compute_kernel", "compute_kernel_share", "plan_memory"), "kernels"),
+    **dict.fromkeys(("KernelMatrix", "compute_kernel", "compute_kernel_share"), "kernels"),
+    **dict.fromkeys(("MemoryPlan", "plan_memory"), "memory"),
     **dict.fromkeys(("measure", "measure_loss_surface"), "measure"),
     "compare_pool": "pool",
     "predict": "predict",
@@ -107,7 +108,8 @@ if _TYPE_CHECKING:  # the same names, for type checkers and editors
     from .kernels import KernelMatrix as KernelMatrix
     from .kernels import compute_kernel as compute_kernel
     from .kernels import compute_kernel_share as compute_kernel_share
-    from .kernels import plan_memory as plan_memory
+    from .memory import MemoryPlan as MemoryPlan
+    from .memory import plan_memory as plan_memory
     from .measure import measure as measure
     from .measure import measure_loss_surface as measure_loss_surface
     from .pool import compare_pool as compare_pool

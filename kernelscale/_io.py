@@ -88,3 +88,21 @@ def _check_writable(name: str, path: Path, example: str) -> None:
         raise ParameterError(f"{name}: no file can be written in {folder} ({exc.strerror or exc}).") from None
     if path.exists() and not os.access(path, os.W_OK):
         raise ParameterError(f"{name}: {path} is not writable.")
+
+
+def check_cache_folder(name: str, path: str | os.PathLike) -> Path:
+    """Before anything is computed, that ``path`` can hold the kernel cache: a folder that takes new files, or a new
+    name in one (tried with a temporary file; nothing is created). Returns the path; raises ParameterError."""
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{name}: {path} is a file; the cache is a folder (give a folder, or a new name).")
+    if not path.exists() and not path.resolve().parent.is_dir():
+        raise ParameterError(f"{name}: folder {path.resolve().parent} does not exist; create it, or give another "
+                             "cache folder.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=path if path.exists() else path.resolve().parent,
+                                         prefix=".kernelscale-check-"):
+            pass
+    except OSError as exc:
+        raise ParameterError(f"{name}: no file can be written in {path} ({exc.strerror or exc}).") from None
+    return path

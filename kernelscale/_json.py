@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 from .estimates import Estimate
 
 # 1: the keys written before the schema had a version; 2: the same keys, with "schema_version" and, beside them,
-# new keys only (Prediction's eigensolver_reason and preprocessing; a comparison row's kind and note)
+# new keys only (Prediction's eigensolver_reason, preprocessing and resumed_blocks; IntrinsicDimension's
+# subsampled_from; a comparison row's kind and note)
 SCHEMA_VERSION = 2
 
 

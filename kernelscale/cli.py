@@ -4,6 +4,7 @@ slow imports; every number printed comes from a result, rendered by :mod:`kernel
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import options
-from ._io import check_output_files
+from ._io import check_cache_folder, check_output_files
 from .errors import KernelscaleError
 
 # rich_markup_mode=None: the command line's own errors (a missing option, a value that is not a number) print as
@@ -51,11 +52,18 @@ def _check(**values) -> None:
             options.check("n_samples" if name == "n" else name, value)
 
 
-def _check_outputs(json_path: Optional[Path], plot: Optional[Path]) -> None:
-    """The output files, before anything is computed (:func:`kernelscale._io.check_output_files`)."""
+def _check_outputs(json_path: Optional[Path], plot: Optional[Path], cache: Optional[Path] = None,
+                   no_cache: bool = False) -> None:
+    """The output files and the cache folder, before anything is computed (:mod:`kernelscale._io`); ``--cache``
+    sets the cache folder for this run."""
     with _errors_exit():
         check_output_files({"--json": None if str(json_path) == "-" else json_path, "--plot": plot},
                            figures=("--plot",))
+    if cache is not None:
+        if no_cache:
+            _fail("--cache", "--no-cache turns the cache off; give one of the two.")
+        with _errors_exit():
+            os.environ["KERNELSCALE_CACHE"] = str(check_cache_folder("--cache", cache).resolve())
 
 
 def _ints(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
@@ -69,26 +77,45 @@ def _ints(text: Optional[str], option: str) -> Optional[tuple[int, ...]]:
     return values
 
 
+LOG_EVERY = 30.0  # seconds between progress lines of a long stage when stderr is not a terminal
+_INTERRUPTED = ("interrupted. Kernels finished before this point are in the cache unless --no-cache was given "
+                "(kernelscale cache lists them); a rerun of the same command reads them instead of computing them.")
+
+
 def _run(compute):
-    """Run ``compute(progress)`` with progress on stderr (bars in a terminal; otherwise, as in a log or a pipe, one
-    line per finished stage with its elapsed time); kernelscale's errors exit with code 2 and a message."""
+    """Run ``compute(progress)`` with progress on stderr (bars in a terminal; otherwise, as in a log or a pipe, a line
+    per finished stage with its elapsed time, and every LOG_EVERY seconds of a long one); kernelscale's errors exit
+    with code 2 and a message, Ctrl-C with 130 and what was saved."""
     terminal = stderr.is_terminal
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=stderr, transient=True, disable=not terminal) as bar:
         tasks: dict[str, int] = {}
         started: dict[str, float] = {}
+        logged: dict[str, float] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
+            now = time.perf_counter()
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
-                started[stage] = time.perf_counter()
             bar.update(tasks[stage], completed=done, total=total)
-            if not terminal and done >= total and stage in started:
-                stderr.print(f"{stage}: {done}/{total}, {time.perf_counter() - started.pop(stage):.1f} s",
-                             highlight=False)
+            started.setdefault(stage, now)
+            if terminal:
+                return
+            if done >= total:
+                stderr.print(f"{stage}: {done}/{total}, {now - started.pop(stage):.1f} s", highlight=False)
+                logged.pop(stage, None)
+            elif now - logged.setdefault(stage, now) >= LOG_EVERY:
+                logged[stage] = now
+                stderr.print(f"{stage}: {done}/{total} so far, {now - started[stage]:.0f} s", highlight=False)
 
-        with _errors_exit():
-            return compute(progress)
+        try:
+            with _errors_exit():
+                return compute(progress)
+        except KeyboardInterrupt as interrupt:
+            bar.stop()
+            for note in getattr(interrupt, "__notes__", None) or [_INTERRUPTED]:
+                stderr.print(note, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=130) from None
 
 
 def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: str, **print_options) -> None:
@@ -110,6 +137,16 @@ def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: 
         stderr.print(f"JSON written to {json_path}")
 
 
+def _say_where_the_kernel_came_from(prediction) -> None:
+    """On stderr: a kernel read from the cache, or resumed from the blocks an interrupted run saved."""
+    if prediction.from_cache:
+        stderr.print(f"kernel read from the on-disk cache (an identical earlier call computed it on "
+                     f"{prediction.device})")
+    elif prediction.resumed_blocks:
+        stderr.print(f"kernel resumed: {prediction.resumed_blocks} blocks reused from an interrupted earlier run, "
+                     "the rest computed")
+
+
 def _training(optimizer: str, learning_rate: float, steps: int, batch_size: Optional[int]):
     """TrainingSettings from the options; bad values exit 2 with the library's message."""
     from .training import TrainingSettings
@@ -127,6 +164,7 @@ _SEED = typer.Option(0, "--seed", help="seed of the sample and of random targets
 _DEVICE = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)")
 _JSON = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout")
 _NO_CACHE = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache")
+_CACHE = typer.Option(None, "--cache", help="kernel cache folder (default $KERNELSCALE_CACHE, else ~/.cache/kernelscale)")
 _SIZES = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated")
 _WIDTHS = typer.Option(None, "--widths", help="widths of the random-feature networks")
 _REPEATS = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)")
@@ -145,7 +183,7 @@ _BATCH_SIZE = typer.Option(None, "--batch-size", help="trained networks: minibat
 def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel: str = _KERNEL, seed: int = _SEED,
             device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): spectrum, fits, curves"),
-            no_cache: bool = _NO_CACHE,
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE,
             no_intrinsic: bool = typer.Option(False, "--no-intrinsic-dim", help="skip the intrinsic-dimension "
                                               "estimates (TwoNN, MLE) and 4/d; they also set how slowly alpha_K's "
                                               "interval lets it converge, so this changes alpha_K's interval (and can "
@@ -165,7 +203,7 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
     L(P) past it."""
     _check(n=n, kernel=kernel, seed=seed, device=device, eigensolver=eigensolver, n_eigs=n_eigs, at=at, ridge=ridge,
            noise=noise)
-    _check_outputs(json_path, plot)
+    _check_outputs(json_path, plot, cache, no_cache)
     size_list, feature_list = _ints(sizes, "--sizes"), _ints(features, "--features")
     from .predict import predict as api_predict
 
@@ -174,8 +212,7 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
                                                eigensolver=eigensolver, n_eigs=n_eigs, sizes=size_list,
                                                features=feature_list, at=at, ridge=ridge, noise=noise,
                                                progress=progress))
-    if result.from_cache:
-        stderr.print(f"kernel read from the on-disk cache (an identical earlier call computed it on {result.device})")
+    _say_where_the_kernel_came_from(result)
     _output(result, json_path, plot, "plot_spectrum")
 
 
@@ -192,12 +229,12 @@ def measure(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             steps: int = _STEPS, batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the curves"),
-            no_cache: bool = _NO_CACHE) -> None:
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
     """Measure the scaling exponents: learning curves against D and random-feature curves against width."""
     regime_list = tuple(r.strip() for r in regimes.split(",") if r.strip())
     _check(n=n, kernel=kernel, seed=seed, regimes=regime_list, repeats=repeats, ridge=ridge, noise=noise,
            trained_width=trained_width, device=device)
-    _check_outputs(json_path, plot)
+    _check_outputs(json_path, plot, cache, no_cache)
     size_list, width_list = _ints(sizes, "--sizes"), _ints(widths, "--widths")
     trained_list = _ints(trained_widths, "--trained-widths")
     training = _training(optimizer, learning_rate, steps, batch_size)
@@ -231,11 +268,11 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): both curves"),
-            no_cache: bool = _NO_CACHE) -> None:
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, ridge=ridge, noise=noise, pool=pool,
            trained_width=trained_width, device=device)
-    _check_outputs(json_path, plot)
+    _check_outputs(json_path, plot, cache, no_cache)
     size_list, width_list = _ints(sizes, "--sizes"), _ints(widths, "--widths")
     if pool is not None:
         from .pool import compare_pool
@@ -253,6 +290,7 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
         ridge=ridge, noise=noise, width=not no_width, finite_width=finite_width, trained=trained,
         trained_widths=trained_list, trained_width=trained_width, training=training, device=device,
         use_cache=not no_cache, progress=progress))
+    _say_where_the_kernel_came_from(result.prediction)
     _output(result, json_path, plot, "plot_comparison")
 
 
@@ -322,10 +360,10 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
           repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
           device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
           plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the exponents"),
-          no_cache: bool = _NO_CACHE) -> None:
+          no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
     """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, device=device)
-    _check_outputs(json_path, plot)
+    _check_outputs(json_path, plot, cache, no_cache)
     parameter, eq, raw_values = vary.partition("=")
     values = [v.strip() for v in raw_values.split(",") if v.strip()]
     if not eq or not parameter.strip() or not values:
@@ -341,10 +379,12 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
 @app.command()
 def cache(clear: bool = typer.Option(False, "--clear", help="remove every cached kernel and partial folder"),
           clear_partial: bool = typer.Option(False, "--clear-partial", help="remove only the partial folders that "
-                                             "interrupted computations left (they can no longer resume)")) -> None:
+                                             "interrupted computations left (they can no longer resume)"),
+          folder: Optional[Path] = _CACHE) -> None:
     """Show the on-disk kernel cache ($KERNELSCALE_CACHE, else ~/.cache/kernelscale), or clear it."""
     from .cache import clear_cache, inspect_cache
 
     if clear or clear_partial:
-        stderr.print(f"removed from {clear_cache(partial_only=not clear).describe()}", highlight=False, soft_wrap=True)
-    print(inspect_cache().describe())
+        stderr.print(f"removed from {clear_cache(folder, partial_only=not clear).describe()}", highlight=False,
+                     soft_wrap=True)
+    print(inspect_cache(folder).describe())

@@ -13,10 +13,8 @@ interrupted computation resumes where it stopped; the folder is removed once the
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import os
 import shutil
 import time
 import warnings
@@ -31,21 +29,11 @@ from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically, write_text_atomically
 from .cache import cache_dir
-from .errors import DataError, KernelError, KernelscaleError, MemoryPlanError
+from .errors import DataError, KernelError
+from .memory import network_errors, plan_block, plan_memory
 from .options import check, validated
 from .progress import Progress, no_progress
 from .random import generator
-
-_BYTES = 8  # float64
-# Kernel intermediates per pair of points, in float64 numbers: a fully connected kernel keeps a few scalars per
-# pair; convolutional kernels keep one per pixel (Flatten readout) or per pixel pair (global average pooling).
-_INTERMEDIATES = 16
-# XLA's CPU convolutions crashed (segfault) on resnet blocks of 24 x 24 digits (2.4M pair-pixel-pairs) and ran on
-# 12 x 12 (0.6M) on the project's first CPU VM (its CPU model was not recorded); on an AMD EPYC (AVX2) VM, blocks of
-# 24, 48 and 64 ran (2026-12-02). Until the crash is understood (docs/quickstart.md, "Known problem"), automatic
-# blocks of image kernels on a CPU device are capped at this many pair-pixel entries.
-MAX_BLOCK_PIXEL_ENTRIES = 1_000_000
-
 
 @dataclasses.dataclass(frozen=True)
 class KernelMatrix:
@@ -75,95 +63,6 @@ class KernelMatrix:
     @property
     def n(self) -> int:
         return int(self.matrix.shape[0])
-
-
-@dataclasses.dataclass(frozen=True)
-class MemoryPlan:
-    """Bytes needed before anything is allocated: the matrix, its eigendecomposition and one kernel block."""
-
-    n: int
-    batch_size: int
-    matrix_bytes: int
-    eigh_bytes: int
-    block_bytes: int
-    host_available: int
-    device_available: int
-
-    @property
-    def host_needed(self) -> int:
-        return self.matrix_bytes + self.eigh_bytes
-
-    def max_n(self) -> int:
-        """Largest n whose matrix and eigendecomposition (about 4 n^2 float64 numbers) fit in host memory."""
-        return int(np.sqrt(self.host_available / (4 * _BYTES)))
-
-
-def available_host_memory() -> int:
-    """Bytes of host memory available now (``MemAvailable`` of /proc/meminfo; else physical pages)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def available_device_memory(device: jax.Device) -> int:
-    """Free bytes on a JAX device; host memory for CPU devices (which report no memory statistics)."""
-    stats = device.memory_stats() if device.platform != "cpu" else None
-    if stats and "bytes_limit" in stats:
-        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
-    return available_host_memory()
-
-
-def _pair_numbers(x: np.ndarray, arch: Architecture) -> int:
-    """float64 numbers one pair of points costs inside the kernel computation."""
-    if x.ndim == 4:  # image inputs: convolutional kernels keep numbers per pixel (or pixel pair, pooled)
-        pixels = x.shape[1] * x.shape[2]
-        return _INTERMEDIATES * (pixels * pixels if arch.pooled else pixels)
-    return _INTERMEDIATES
-
-
-def full_eigh_bytes(n: int) -> int:
-    """Host bytes of an (n, n) float64 matrix plus its full eigendecomposition (eigenvectors and workspace): 4 n^2."""
-    return 4 * n * n * _BYTES
-
-
-def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_size: int | None = None,
-                host_available: int | None = None) -> MemoryPlan:
-    """Plan the computation before allocating; raises MemoryPlanError (with the largest n that fits) if it won't.
-
-    The host must hold the matrix (n^2 float64) and the eigendecomposition's eigenvectors and workspace
-    (about 3 n^2 more); a device must hold one block of ``batch_size^2`` pairs' intermediates. The block size is
-    chosen to use at most a quarter of the device's free memory unless given.
-    """
-    n = len(x)
-    host_available = available_host_memory() if host_available is None else host_available
-    device_available = available_device_memory(device)
-    per_pair = _pair_numbers(x, arch) * _BYTES
-    if batch_size is None:
-        batch_size = int(np.sqrt(device_available / 4 / per_pair))
-        if x.ndim == 4 and device.platform == "cpu":
-            pixel_entries_per_pair = per_pair // (_INTERMEDIATES * _BYTES)
-            batch_size = min(batch_size, int(np.sqrt(MAX_BLOCK_PIXEL_ENTRIES / pixel_entries_per_pair)))
-        batch_size = max(1, min(n, batch_size, 2048))
-    matrix_bytes = n * n * _BYTES
-    plan = MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=matrix_bytes,
-                      eigh_bytes=full_eigh_bytes(n) - matrix_bytes,
-                      block_bytes=batch_size * batch_size * per_pair, host_available=host_available,
-                      device_available=device_available)
-    if plan.host_needed > host_available:
-        raise MemoryPlanError(
-            f"n={n} needs {plan.host_needed / 2**30:.1f} GiB of host memory for the kernel matrix and its "
-            f"eigendecomposition, but {host_available / 2**30:.1f} GiB are available. Use n <= {plan.max_n()} "
-            "on this machine.")
-    if plan.block_bytes > device_available:
-        raise MemoryPlanError(
-            f"one kernel block of batch_size={batch_size} needs {plan.block_bytes / 2**30:.2f} GiB on {device}, "
-            f"but {device_available / 2**30:.2f} GiB are free; pass a smaller batch_size.")
-    return plan
 
 
 def select_device(device: str | None) -> jax.Device:
@@ -206,7 +105,7 @@ def network_fingerprint(arch: Architecture, x: np.ndarray) -> str:
     if arch.name != "stax":
         return ""
     probe = generator(0, "network_probe").standard_normal((PROBE_POINTS, *x.shape[1:]))
-    with _network_errors(probe):
+    with network_errors(probe):
         kernels = arch.kernel_fn(probe, None, ("nngp", "ntk"))
     return hashlib.sha256(b"".join(np.asarray(k, dtype=np.float64).tobytes() for k in kernels)).hexdigest()[:32]
 
@@ -301,7 +200,7 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
         # a generator's body runs in its consumer's context: scope each call. neural-tangents warns that a FanIn
         # layer's inputs may be correlated; in a residual block one branch has a fresh convolution, which leaves the
         # two uncorrelated, so the sum's kernel is the sum of theirs (as in neural-tangents' own WideResNet)
-        with precise(), _network_errors(x), warnings.catch_warnings():
+        with precise(), network_errors(x), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="`FanIn` layers assume independent inputs")
             in_flight.append((rows, cols, kernel_fn(jax.device_put(x[rows], target), jax.device_put(x[cols], target),
                                                     get=kind)))
@@ -311,21 +210,6 @@ def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice
     while in_flight:
         rows_done, cols_done, result = in_flight.popleft()
         yield rows_done, cols_done, np.asarray(result, dtype=np.float64)
-
-
-@contextlib.contextmanager
-def _network_errors(x: np.ndarray):
-    """A network that cannot take inputs of x's shape fails inside neural-tangents or JAX (a TypeError or ValueError
-    from a layer): say so as a KernelError, with the shape and what to pass."""
-    try:
-        yield
-    except KernelscaleError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise KernelError(f"the network's kernel could not be computed on inputs of shape {tuple(x.shape[1:])} per "
-                          f"point ({type(exc).__name__}: {exc}). A convolutional network needs images of shape "
-                          "(n, H, W, C): give 4-D arrays to dataset_from_arrays, or from_stax(..., "
-                          "input_kind='image'); a fully connected one needs (n, features).") from exc
 
 
 @validated
@@ -359,10 +243,14 @@ def compute_kernel(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str
     matrix = _GramMatrix(np.empty((len(x), len(x)), dtype=np.float64), f"the {kind} kernel of {arch.spec}",
                          len(blocks), progress)
     to_compute = [(rows, cols) for rows, cols in blocks if not matrix.resume(partial, rows, cols)]
-    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, to_compute, used, kind):
-        if partial is not None:
-            save_atomically(_block_path(partial, rows, cols), block)
-        matrix.store(rows, cols, block)
+    try:
+        for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, to_compute, used, kind):
+            if partial is not None:
+                save_atomically(_block_path(partial, rows, cols), block)
+            matrix.store(rows, cols, block)
+    except KeyboardInterrupt as interrupt:
+        interrupt.add_note(_interrupted(matrix, partial, arch))
+        raise
     seconds = time.perf_counter() - start
     if path is not None:
         save_atomically(path, matrix.values)
@@ -371,6 +259,18 @@ def compute_kernel(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str
             shutil.rmtree(partial, ignore_errors=True)
     return KernelMatrix(matrix.values, kind, arch.spec, used[0].platform, seconds, devices=len(used),
                         resumed_blocks=matrix.resumed)
+
+
+def _interrupted(matrix: _GramMatrix, partial: Path | None, arch: Architecture) -> str:
+    """What an interrupted kernel computation leaves, and what a rerun does."""
+    if partial is not None:
+        saved = len(list(partial.glob("block-*.npy")))
+        return (f"interrupted: {saved} of the {matrix.total} blocks of {matrix.what} are saved in {partial}; "
+                "rerunning the same command resumes from them.")
+    why = ("this network has no name, so its kernel is not cached (from_stax(..., name=...))" if not arch.cacheable
+           else "the cache is off" if matrix.total > 1 else "the matrix is one block")
+    return (f"interrupted: {matrix.done} of the {matrix.total} blocks of {matrix.what} were computed but not saved "
+            f"({why}); a rerun starts over.")
 
 
 def _read_cached(path: Path | None, n: int, kind: str, arch: Architecture, start: float) -> KernelMatrix | None:
@@ -451,7 +351,8 @@ class KernelOperator:
     for samples whose matrix does not fit in memory (the top-k eigensolver of :mod:`kernelscale.spectrum`).
 
     Every :meth:`matvec` is one pass over the n(n+1)/2 block pairs (spread over ``devices`` as
-    :func:`compute_kernel` does); memory is O(n l) for l vectors plus one block per device.
+    :func:`compute_kernel` does); memory is O(n l) for l vectors plus one block per device. Each pass reports
+    ``progress("kernel pass", blocks_done, blocks)``.
     """
 
     arch: Architecture
@@ -460,6 +361,7 @@ class KernelOperator:
     batch_size: int
     devices: tuple
     kernel_fn: Callable = dataclasses.field(repr=False, compare=False, default=None)
+    progress: Progress = dataclasses.field(repr=False, compare=False, default=no_progress)
 
     def __post_init__(self):
         if self.kernel_fn is None:
@@ -474,10 +376,13 @@ class KernelOperator:
         vectors = np.asarray(vectors, dtype=np.float64)
         out = np.zeros_like(vectors)
         blocks = _blocks(self.n, self.batch_size)
-        for rows, cols, block in evaluate_blocks(self.kernel_fn, self.x, blocks, list(self.devices), self.kind):
+        self.progress("kernel pass", 0, len(blocks))
+        for done, (rows, cols, block) in enumerate(evaluate_blocks(self.kernel_fn, self.x, blocks, list(self.devices),
+                                                                   self.kind), start=1):
             out[rows] += block @ vectors[cols]
             if rows != cols:
                 out[cols] += block.T @ vectors[rows]
+            self.progress("kernel pass", done, len(blocks))
         return out
 
     def diagonal(self) -> np.ndarray:
@@ -497,15 +402,15 @@ class KernelOperator:
 @validated
 @precise_function
 def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
-                    devices: int | None = None, batch_size: int | None = None) -> KernelOperator:
+                    devices: int | None = None, batch_size: int | None = None,
+                    progress: Progress = no_progress) -> KernelOperator:
     """A :class:`KernelOperator` for the ``kind`` kernel of ``arch`` on ``x`` (same checks and device choice as
     :func:`compute_kernel`; the block size comes from the device's memory when None)."""
     arch, x = _check_inputs(arch, x)
     used = _use_devices(device, devices)
-    if batch_size is None:
-        per_pair = _pair_numbers(x, arch) * _BYTES
-        batch_size = max(1, min(len(x), 2048, int(np.sqrt(available_device_memory(used[0]) / 4 / per_pair))))
-    return KernelOperator(arch=arch, x=x, kind=kind, batch_size=int(batch_size), devices=tuple(used))
+    batch_size = plan_block(arch, x, device=used[0], batch_size=batch_size)[0]
+    return KernelOperator(arch=arch, x=x, kind=kind, batch_size=int(batch_size), devices=tuple(used),
+                          progress=progress)
 
 
 def _check_inputs(arch, x) -> tuple[Architecture, np.ndarray]:

@@ -33,7 +33,7 @@ from scipy import linalg
 from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
-from .kernels import available_host_memory
+from .memory import available_host_memory
 from .progress import Progress, no_progress
 from .random import generator, jax_seed
 

@@ -23,7 +23,8 @@ from .data import Dataset, load_dataset
 from .errors import DataError, MemoryPlanError
 from .estimates import Estimate
 from .fit import CURVE_CI_LEVEL, fit_curve
-from .kernels import available_host_memory, compute_kernel
+from .kernels import compute_kernel
+from .memory import available_host_memory
 from .measurements import solve_kernel_regression
 from .options import MIN_SAMPLES, Integer, validated
 from .predict import predict

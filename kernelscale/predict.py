@@ -79,7 +79,7 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
         kernel_seconds=sample.kernel_seconds, eigh_seconds=sample.eigh_seconds,
         intrinsic_seconds=sample.intrinsic_seconds, warnings=depth_warnings(arch),
         notes=_notes(dataset, intrinsic), preprocessing=dataset.metadata.get("preprocessing", ""),
-        spectrum=sample.spectrum)
+        resumed_blocks=sample.resumed_blocks, spectrum=sample.spectrum)
 
 
 def _notes(dataset: Dataset, intrinsic: bool) -> tuple[str, ...]:
@@ -103,6 +103,7 @@ class SampleSpectrum:
     device: str
     devices: int
     from_cache: bool
+    resumed_blocks: int = 0
 
 
 def sample_spectrum(arch: Architecture, dataset: Dataset, choice: EigensolverChoice, *, kernel: str, seed: int,
@@ -113,35 +114,33 @@ def sample_spectrum(arch: Architecture, dataset: Dataset, choice: EigensolverCho
     drawn from the whole matrix (:mod:`kernelscale.targets`), which the top-k solver never holds."""
     if choice.name == "full":
         matrix = compute_kernel(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache, progress=progress)
-        dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, progress)
+        dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, seed, progress)
         start = time.perf_counter()
         y = gp_target(matrix.matrix, seed=seed) if dataset.metadata.get("target") == "gp" else dataset.y
         spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, device=device, progress=progress)
         return SampleSpectrum(spec, dimension, intrinsic_seconds, matrix.seconds, time.perf_counter() - start,
-                              matrix.device, matrix.devices, matrix.from_cache)
+                              matrix.device, matrix.devices, matrix.from_cache, matrix.resumed_blocks)
     if dataset.metadata.get("target") == "gp":
         raise DataError("target=gp draws labels from the whole kernel matrix, which the top-k eigensolver never "
                         "holds; use eigensolver='full' (a smaller n), or data with labels.")
-    dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, progress)
+    dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, seed, progress)
     start = time.perf_counter()
-    operator = kernel_operator(arch, dataset.x, kind=kernel, device=device)
+    operator = kernel_operator(arch, dataset.x, kind=kernel, device=device, progress=progress)
     spec = topk_spectrum(operator, dataset.y, n_eigs=choice.n_eigs, n_halves=n_halves, seed=seed, progress=progress)
     # kernel blocks and eigensolver are interleaved (each pass recomputes the blocks): one figure for both
     return SampleSpectrum(spec, dimension, intrinsic_seconds, 0.0, time.perf_counter() - start,
                           operator.devices[0].platform, len(operator.devices), False)
 
 
-def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, progress: Progress
+def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, seed: int, progress: Progress
                          ) -> tuple[IntrinsicDimension | None, float]:
     """The inputs' intrinsic dimension when asked for, and the seconds it took. Called before any eigh: right after
     one, OpenBLAS's threads keep spinning, and on 2 cores they slowed its k-NN search 2 to 5 times (after the
     kernel: no change)."""
     if not intrinsic:
         return None, 0.0
-    progress("intrinsic dimension", 0, 1)
     start = time.perf_counter()
-    dimension = intrinsic_dimension(x)
-    progress("intrinsic dimension", 1, 1)
+    dimension = intrinsic_dimension(x, seed=seed, progress=progress)
     return dimension, time.perf_counter() - start
 
 

@@ -22,6 +22,7 @@ STREAMS: dict[str, Callable[..., list[int] | int]] = {
     # targets drawn from the kernel, and the probe points that fingerprint a user's network
     "gp_target": lambda seed: [seed, 0x6770, 1],
     "network_probe": lambda seed: [seed, 0x9E7],
+    "intrinsic_subsample": lambda seed: [seed, 0x1D],
     # spectra: disjoint random halves, and the top-k solver's starting basis
     "half_samples": lambda seed: [seed, 0x4A1F],
     "topk_basis": lambda seed: [seed, 0x70B4],

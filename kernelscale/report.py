@@ -88,6 +88,8 @@ def print_prediction(p: Prediction, console: Console | None = None) -> None:
         console.print(f"top-k eigensolver ({p.eigensolver_reason}): {p.n_eigs} eigenpairs from kernel blocks computed "
                       f"on the fly; the fit uses indices up to {p.n_eigs // 2}.")
     where = f"kernel from the cache (computed on {p.device})" if p.from_cache else f"kernel on {p.device} x {p.devices}"
+    if p.resumed_blocks:
+        where += f" ({p.resumed_blocks} blocks reused from an interrupted run)"
     console.print(f"{where}; {p.seconds:.1f} s (kernel {p.kernel_seconds:.1f} s, eigendecomposition "
                   f"{p.eigh_seconds:.1f} s" + (f", intrinsic dimension {p.intrinsic_seconds:.1f} s"
                                                if p.intrinsic_dimension is not None else "") + ")")
@@ -114,7 +116,8 @@ def _prediction_table(p: Prediction) -> Table:
         table.add_row(label, number(estimate), interval(estimate), basis)
     d = p.intrinsic_dimension
     if d is not None:
-        table.add_row("d (intrinsic)", f"{d.twonn:.2f} / {d.mle:.2f}", "-", f"TwoNN / MLE, k = {d.neighbors}")
+        table.add_row("d (intrinsic)", f"{d.twonn:.2f} / {d.mle:.2f}", "-", f"TwoNN / MLE, k = {d.neighbors}" + (
+            f", {d.n} random of {d.subsampled_from} points" if d.subsampled_from else ""))
         table.add_row("4/d (manifold)", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
                       "not alpha_K")
     return table

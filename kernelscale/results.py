@@ -56,6 +56,7 @@ class Prediction(JsonResult):
         ``eigh_seconds`` holds both), and why it was chosen.
       device, devices, from_cache: where the kernel was computed (for a cached kernel: where it was computed
         before), on how many devices (0 when read from the cache).
+      resumed_blocks: kernel blocks read from an interrupted earlier computation instead of computed (0: none).
       eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
         fell back to the host).
       seconds, kernel_seconds, eigh_seconds, intrinsic_seconds: wall time, whole and by stage.
@@ -104,6 +105,7 @@ class Prediction(JsonResult):
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     preprocessing: str = ""
+    resumed_blocks: int = 0
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
     JSON_DERIVED = ("alpha_K", "target_decay", "alpha_D_kernel_only", "alpha_D_task_aware", "asymptote_basis",

@@ -22,7 +22,8 @@ from scipy.linalg import lapack
 
 from ._compat import precise_function
 from .errors import KernelError, MemoryPlanError, ParameterError
-from .kernels import available_device_memory, available_host_memory, full_eigh_bytes, select_device
+from .kernels import select_device
+from .memory import available_device_memory, available_host_memory, full_eigh_bytes
 from .options import Integer, validated
 from .progress import Progress, no_progress
 from .random import generator
@@ -454,7 +455,7 @@ class EigensolverChoice:
 @validated
 def choose_eigensolver(n: int, eigensolver: str = "auto", n_eigs: int | None = None) -> EigensolverChoice:
     """``"full"`` or ``"topk"`` as asked, or for ``"auto"`` full when the (n, n) matrix and its eigendecomposition
-    (about 4 n^2 float64, :func:`kernelscale.kernels.full_eigh_bytes`) fit in host memory. The top-k solver takes
+    (about 4 n^2 float64, :func:`kernelscale.memory.full_eigh_bytes`) fit in host memory. The top-k solver takes
     ``n_eigs`` (default min(2000, n/2 - 1, the largest k whose workspace fits)). Raises MemoryPlanError when neither
     fits, ParameterError for an ``n_eigs`` outside [2, n/2)."""
     if eigensolver == "full" and n_eigs is not None:

@@ -30,7 +30,8 @@ from jax.flatten_util import ravel_pytree
 from ._compat import precise_function
 from .architectures import Architecture
 from .errors import DataError, MemoryPlanError
-from .kernels import available_device_memory, select_device
+from .kernels import select_device
+from .memory import available_device_memory
 from .options import validated
 from .progress import Progress, no_progress
 from .random import generator, jax_seed

@@ -69,4 +69,15 @@ def test_progress_prints_one_line_per_finished_stage_when_not_a_terminal():
         assert stage in result.output, result.output
     predicted = runner.invoke(app, ["predict", "--arch", "fc:depth=2", "--data", "digits", "--n", "600",
                                     "--no-cache", "--json", "-"])
-    assert "eigendecomposition: 3/3" in predicted.output and "intrinsic dimension: 1/1" in predicted.output
+    assert "eigendecomposition: 3/3" in predicted.output and "intrinsic dimension: 600/600" in predicted.output
+
+
+def test_a_long_stage_logs_its_progress_while_it_runs(monkeypatch):
+    """Not in a terminal, a stage also prints a line every LOG_EVERY seconds (here: at every step)."""
+    import kernelscale.cli
+
+    monkeypatch.setattr(kernelscale.cli, "LOG_EVERY", 0.0)
+    result = runner.invoke(app, ["measure", "--arch", "fc:depth=2", "--data", "digits", "--n", "600", "--repeats",
+                                 "2", "--regimes", "data", "--no-cache", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    assert "data curve: 1/8 so far" in result.output and "data curve: 8/8," in result.output

@@ -12,7 +12,7 @@ import kernelscale as ks
 from kernelscale import theory
 from kernelscale.cli import app
 from kernelscale.curves import check_curve_sizes, default_curve_sizes, predict_curve
-from kernelscale.pool import compare_pool, make_pool, measure_pool_curve, pool_rows, pool_sample
+from kernelscale.pool import make_pool, measure_pool_curve, pool_rows, pool_sample
 
 runner = CliRunner()
 TOTAL_MODES = 2_000_000  # the population: an exact power law, far past every size asked for

@@ -108,3 +108,53 @@ def test_share_arguments_are_checked():
         ks.compute_kernel_share("fc", x, batch_size=10, share=(2, 2))
     with pytest.raises(ks.DataError, match="explicit batch_size"):
         ks.compute_kernel_share("fc", x, batch_size=None, share=(0, 2))
+
+
+def test_ctrl_c_says_what_was_saved_and_the_rerun_says_what_it_reused(monkeypatch, tmp_path):
+    """The command line's Ctrl-C (a KeyboardInterrupt after two of the kernel's 15 blocks): exit 130, the saved
+    blocks and where; the rerun reuses them and says so on stderr and in the JSON; --cache chose the folder."""
+    import typer.testing
+
+    from kernelscale import kernels
+    from kernelscale.cli import app
+
+    evaluate = kernels.evaluate_blocks
+
+    def interrupted_after_two(*args, **kwargs):
+        for done, block in enumerate(evaluate(*args, **kwargs)):
+            if done == 2:
+                raise KeyboardInterrupt
+            yield block
+
+    command = ["predict", "--arch", "cnn:depth=1", "--data", "digits", "--n", "512", "--no-intrinsic-dim",
+               "--cache", str(tmp_path / "mine"), "--json", str(tmp_path / "p.json")]
+    runner = typer.testing.CliRunner()
+    monkeypatch.setattr(kernels, "evaluate_blocks", interrupted_after_two)
+    stopped = runner.invoke(app, command)
+    assert stopped.exit_code == 130, stopped.output
+    assert "interrupted: 2 of the 15 blocks" in stopped.stderr and "resumes from them" in stopped.stderr
+    assert str(tmp_path / "mine") in stopped.stderr.replace("\n", "") and not (tmp_path / "p.json").exists()
+    monkeypatch.setattr(kernels, "evaluate_blocks", evaluate)
+    rerun = runner.invoke(app, command)
+    assert rerun.exit_code == 0, rerun.output
+    assert "kernel resumed: 2 blocks reused" in rerun.stderr
+    assert json.loads((tmp_path / "p.json").read_text())["resumed_blocks"] == 2
+    assert list((tmp_path / "mine").glob("kernel-*.npy"))  # the whole matrix, cached where --cache said
+
+
+def test_an_uncached_interrupted_kernel_says_nothing_was_saved(monkeypatch):
+    from kernelscale import kernels
+
+    evaluate = kernels.evaluate_blocks
+
+    def interrupted(*args, **kwargs):
+        yield next(evaluate(*args, **kwargs))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kernels, "evaluate_blocks", interrupted)
+    x = ks.load_dataset("sphere:dim=4", n_samples=300, seed=2).x
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        ks.compute_kernel("fc:depth=2", x, batch_size=100, use_cache=False)
+    (note,) = stopped.value.__notes__
+    assert note.startswith("interrupted: 1 of the 6 blocks of the ntk kernel of fc:")
+    assert note.endswith("were computed but not saved (the cache is off); a rerun starts over.")

@@ -42,6 +42,19 @@ def test_duplicates_are_dropped_and_bad_input_refused():
         intrinsic_dimension(x)
 
 
+def test_a_large_sample_is_estimated_on_a_stated_subsample_with_progress():
+    """Past MAX_POINTS distinct points the exact search (n^2 F) runs on a random subsample, which the result states;
+    the estimate stays that of the manifold, and progress reports the rows searched."""
+    x = ks.load_dataset("sphere:dim=4", n_samples=30_000, seed=1).x
+    reports = []
+    estimate = intrinsic_dimension(x, max_points=3000, progress=lambda *report: reports.append(report))
+    assert (estimate.n, estimate.subsampled_from) == (3000, 30_000)
+    assert estimate.twonn == pytest.approx(3, rel=DIMENSION_RTOL)
+    assert reports[-1] == ("intrinsic dimension", 3000, 3000) and len(reports) > 1
+    assert intrinsic_dimension(x[:1500]).subsampled_from is None
+    assert intrinsic_dimension(x, max_points=3000, seed=1).twonn != estimate.twonn  # another draw
+
+
 def test_predict_reports_the_manifold_estimate_beside_alpha_K():
     p = ks.predict("fc:depth=2", "sphere:dim=3", n_samples=600, kernel="nngp")
     d = p.intrinsic_dimension

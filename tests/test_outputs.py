@@ -26,9 +26,14 @@ PREDICT = ["predict", "--arch", "fc:depth=2", "--data", "digits", "--n", "600", 
     (lambda tmp: ["--json", str(tmp / "same.png"), "--plot", str(tmp / "same.png")], "is also the --json file"),
     (lambda tmp: ["--plot", str(tmp / "figure.jpg")], "one of .png, .pdf, .svg"),
     (lambda tmp: ["--plot", str(tmp / "figure")], "one of .png, .pdf, .svg"),
+    (lambda tmp: ["--cache", str(tmp / "missing" / "cache")], "does not exist"),
+    (lambda tmp: ["--cache", "/proc/kernels"], "no file can be written"),
+    (lambda tmp: ["--cache", str(tmp / "a-file")], "is a file"),
+    (lambda tmp: ["--cache", str(tmp / "cache"), "--no-cache"], "give one of the two"),
 ])
 def test_bad_output_paths_fail_before_computing(where, message, tmp_path, monkeypatch):
     computed = []
+    (tmp_path / "a-file").write_text("")
     predict_module = importlib.import_module("kernelscale.predict")  # the module, not the function
     monkeypatch.setattr(predict_module, "sample_spectrum", lambda *a, **k: computed.append(1))
     before = set(tmp_path.rglob("*"))

@@ -57,7 +57,6 @@ def test_tables_fit_80_columns_with_nothing_cut(results, command):
 
 def test_compare_and_sweep_print_the_numbers_of_their_json(results):
     """What the tables and messages quote is the field they explain, after a JSON round trip (issue 16, item 1)."""
-    import re
 
     print_function, comparison = results["compare"]
     comparison = ks.Comparison.from_json(comparison.to_json())

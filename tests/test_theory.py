@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from helpers import EXPONENT_ATOL, tol
-from kernelscale import compute_kernel, fit_tail_exponent, load_dataset, spectrum
+from helpers import EXPONENT_ATOL
+from kernelscale import compute_kernel, load_dataset, spectrum
 from kernelscale.architectures import parse_architecture
 from kernelscale.fit import richardson_tail
 from kernelscale._compat import precise_function

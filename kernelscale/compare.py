@@ -68,6 +68,10 @@ def compare(arch, data, *, n_samples: int | None = None, kernel: str = "ntk", se
     arch = as_architecture(arch)
     if finite_width and not width:
         raise DataError("finite_width explains the readout width curve; it needs width=True.")
+    if width and arch.body is None:
+        raise DataError(f"{arch.spec!r} is a user's stax triple, whose width cannot be changed, so the width rows "
+                        "(readout features of finite networks against width) cannot be measured; pass width=False to "
+                        "compare alpha_D only.")
     if finite_width:
         split_below_last_hidden_layer(arch)  # unsupported architectures fail here, before any computation
     dataset = load_sample(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)

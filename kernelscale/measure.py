@@ -54,8 +54,11 @@ def measure(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
     start = time.perf_counter()
     arch = as_architecture(arch)
     if arch.body is None and FINITE_NETWORK_REGIMES & set(regimes):
-        raise DataError(f"{arch.spec!r} is a user's stax triple; the regimes "
-                        f"{', '.join(sorted(FINITE_NETWORK_REGIMES))} need a kernelscale spec whose width can be changed (fc, cnn, cnn-gap, resnet).")
+        kernel_only = tuple(name for name in regimes if name not in FINITE_NETWORK_REGIMES) or ("data",)
+        raise DataError(f"{arch.spec!r} is a user's stax triple, whose width cannot be changed; the regimes "
+                        f"{', '.join(sorted(FINITE_NETWORK_REGIMES & set(regimes)))} need finite networks of a "
+                        f"kernelscale spec (fc, cnn, cnn-gap, resnet). Pass regimes={kernel_only!r} to measure what "
+                        "the kernel alone gives.")
     select_devices(device)  # a missing GPU fails before anything is loaded
     dataset = load_sample(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
     setup = Setup(arch, dataset.x, None, kernel, seed, device, use_cache, repeats, ridge, noise, sizes=sizes,

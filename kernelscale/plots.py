@@ -1,9 +1,12 @@
-"""Matplotlib figures, written in the format their file's extension names (png, pdf, svg); imported only when a plot is
-asked for (importing kernelscale does not import matplotlib)."""
+"""Matplotlib figures of every result: each ``plot_*(result, path=None)`` returns the ``Figure`` (a result's ``.plot()``
+calls it) and, given a path, writes it in the format the file's extension names (png, pdf, svg). Figures are made
+without pyplot, so no backend is switched; imported only when a plot is asked for (importing kernelscale does not
+import matplotlib)."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,28 +18,27 @@ from .random import generator
 from .report import short_title
 from .results import Prediction
 
-
-def _pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (imported here so that importing kernelscale does not)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-def _save(fig, path: str | os.PathLike) -> None:
-    """Lay out, write the figure atomically in the format its extension names (png, pdf, svg; no partial file on
-    error) and close it."""
-    import matplotlib.pyplot as plt
+def _subplots(*args, **kwargs):
+    """A new ``Figure`` and its axes, made without pyplot (no backend is switched, no figure is kept open: in a
+    notebook the returned figure displays itself, and scripts write it with ``path``)."""
+    from matplotlib.figure import Figure
 
-    try:
+    fig = Figure(figsize=kwargs.pop("figsize"))
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def _save(fig, path: str | os.PathLike | None):
+    """Lay out the figure and, when ``path`` is given, write it atomically in the format its extension names (png,
+    pdf, svg; no partial file on error). Returns the figure."""
+    fig.tight_layout()
+    if path is not None:
         image_format = figure_format(path)
-        fig.tight_layout()
         write_atomically(path, lambda f: fig.savefig(f, dpi=110, format=image_format))
-    finally:
-        plt.close(fig)
+    return fig
 
 
 def _totals(spec, what: str) -> tuple:
@@ -80,15 +82,14 @@ def _center_error(gaps: np.ndarray, statistic: str) -> np.ndarray:
     return draws.std(axis=0)
 
 
-def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
+def plot_spectrum(prediction: Prediction, path: str | os.PathLike | None = None) -> Figure:
     """Plot: the eigenvalues of K/n and the target powers above the noise floor; their tail sums with each fit window
     and fitted line; and, when predicted, the learning curves L(D) and L(P). Written atomically."""
-    plt = _pyplot()
     spec = prediction.spectrum
     if spec is None:
         raise DataError("this Prediction has no spectrum (it was read from JSON); run predict() to plot.")
     curves = [c for c in (prediction.learning_curve, prediction.width_curve) if c is not None]
-    fig, axes = plt.subplots(1, 2 + bool(curves), figsize=(5.2 * (2 + bool(curves)), 4.2))
+    fig, axes = _subplots(1, 2 + bool(curves), figsize=(5.2 * (2 + bool(curves)), 4.2))
     left, right = axes[0], axes[1]
     index = np.arange(1, len(spec.eigenvalues) + 1)
     above = spec.eigenvalues > spec.noise_floor
@@ -122,11 +123,11 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike) -> None:
     right.set(xlabel="eigen-index i", ylabel="tail sum beyond i", title="tails and their power-law fits")
     right.legend(fontsize=7)
     if curves:
-        _predicted_curves_axes(axes[2], curves, prediction.n)
+        _predicted_curves_axes(axes[2], curves, prediction.n, prediction.trivial_loss)
     for ax in axes:
         readable_log_ticks(ax)
     fig.suptitle(f"kernelscale predict: {short_title(prediction.arch, prediction.data)}", fontsize=9)
-    _save(fig, path)
+    return _save(fig, path)
 
 
 def spectrum_y_range(shown, noise_floor: float, *, decades: float = 2.0) -> tuple[float, float, bool]:
@@ -157,8 +158,18 @@ def _fitted_tail(ax, fit, tail: np.ndarray, color: str, name: str) -> None:
               label=f"{name} = {fit.exponent.value:.3f}{interval}, window i = {first}..{last}")
 
 
-def _predicted_curves_axes(ax, curves, n: int) -> None:
-    """The predicted L(D) and L(P) with their bands; dashed past the reliable range; the sample size marked."""
+LOSS = "squared error summed over outputs"  # what every loss axis shows (report.loss_definition says it in full)
+
+
+def _trivial_line(ax, trivial_loss: float | None) -> None:
+    """The loss of predicting 0, to read the others against (when the target is known)."""
+    if trivial_loss is not None:
+        ax.axhline(trivial_loss, color="k", ls=":", lw=0.8, label=f"predicting 0: {trivial_loss:.4g}")
+
+
+def _predicted_curves_axes(ax, curves, n: int, trivial_loss: float | None = None) -> None:
+    """The predicted L(D) and L(P) with their bands; dashed past the reliable range; the sample size and the trivial
+    predictor's loss marked."""
     for color, curve in zip(("C0", "C2"), curves):
         sizes = np.asarray(curve.sizes, dtype=float)
         low, high = np.asarray([e.ci for e in curve.loss]).T
@@ -173,7 +184,8 @@ def _predicted_curves_axes(ax, curves, n: int) -> None:
         ax.loglog(sizes[past], loss[past], "--", color=color,
                   label=f"continued, exponent {curve.continuation_exponent.value:.3f}")
     ax.axvline(n, color="grey", ls=":", label=f"sample size n = {n}")
-    ax.set(xlabel="training-set size D, or random features P", ylabel="predicted test MSE  L(D), L(P)",
+    _trivial_line(ax, trivial_loss)
+    ax.set(xlabel="training-set size D, or random features P", ylabel=f"predicted test loss L(D), L(P)\n({LOSS})",
            title="predicted loss (bands: 95%)")
     ax.legend(fontsize=7)
 
@@ -211,15 +223,14 @@ _REGIME_TITLES = {
     "trained_data": "trained networks against D"}
 
 
-def plot_curves(measurement, path: str | os.PathLike) -> None:
+def plot_curves(measurement, path: str | os.PathLike | None = None) -> Figure:
     """Plot: one log-log panel per measured regime: the loss (or loss gap to its limit) with its standard error over
     repeats and the fitted power law with its exponent."""
-    plt = _pyplot()
     curves = list(measurement.curves.values())
-    fig, axes = plt.subplots(1, len(curves), figsize=(4.4 * len(curves), 3.9), squeeze=False)
+    fig, axes = _subplots(1, len(curves), figsize=(4.4 * len(curves), 3.9), squeeze=False)
     for ax, curve in zip(axes[0], curves):
         _curve_axes(ax, curve, "measured")
-        ylabel = "test MSE" if curve.limits is None else "test MSE minus its limit"
+        ylabel = f"test loss ({LOSS})" if curve.limits is None else f"test loss minus its limit\n({LOSS})"
         expected = "" if curve.expected is None else f" (theory: {curve.expected:g})"
         ax.set(xlabel=_AXIS_WORDS.get(curve.x_name, curve.x_name), ylabel=ylabel)
         ax.set_title(_REGIME_TITLES.get(curve.regime, curve.regime) + expected, fontsize=9)
@@ -227,24 +238,24 @@ def plot_curves(measurement, path: str | os.PathLike) -> None:
         readable_log_ticks(ax)
     fig.suptitle(f"kernelscale measure: {short_title(measurement.arch, measurement.data)}, n = {measurement.n}",
                  fontsize=9)
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def plot_comparison(comparison, path: str | os.PathLike) -> None:
+def plot_comparison(comparison, path: str | os.PathLike | None = None) -> Figure:
     """Plot: measured learning curve against D with the theory's E_g(D); the readout and linear random-feature curves
     against the width theory E_W(P) (and the finite-width check when it ran); with
     trained networks, their curve against D beside the kernel's, and a panel of their loss against width."""
-    plt = _pyplot()
     curves = comparison.measurement.curves
     panels = 1 + ("width" in curves) + ("trained_width" in curves)
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4), squeeze=False)
+    fig, axes = _subplots(1, panels, figsize=(5.2 * panels, 4), squeeze=False)
     ax = axes[0][0]
     _curve_axes(ax, curves["data"], "kernel regression, measured")
     if "trained_data" in curves:
         _curve_axes(ax, curves["trained_data"], f"trained networks (width {curves['trained_data'].settings['width']})")
     ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
             label=f"theory E_g(D): {comparison.alpha_D_predicted.value:.3f}")
-    ax.set(xlabel="training-set size D", ylabel="held-out test MSE  L(D)", title="alpha_D: loss against data")
+    _trivial_line(ax, comparison.prediction.trivial_loss)
+    ax.set(xlabel="training-set size D", ylabel=f"held-out test loss L(D)\n({LOSS})", title="alpha_D: loss against data")
     ax.legend(fontsize=7)
     readable_log_ticks(ax)
     if "width" in curves:
@@ -258,7 +269,8 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
         ax.plot(comparison.width_theory_features, comparison.width_theory_errors, "-",
                 label=f"theory E_W(P) on the NNGP: {comparison.alpha_W_rf_predicted.value:.3f} against P "
                       f"({comparison.alpha_W_predicted.value:.3f} against width)")
-        ax.set(xlabel="random features P", ylabel="pool MSE  L(P) (infinite data)",
+        _trivial_line(ax, comparison.prediction.trivial_loss)
+        ax.set(xlabel="random features P", ylabel=f"pool loss L(P), infinite data\n({LOSS})",
                title="alpha_W: loss against features (width)")
         ax.legend(fontsize=7)
         readable_log_ticks(ax)
@@ -266,44 +278,43 @@ def plot_comparison(comparison, path: str | os.PathLike) -> None:
         ax = axes[0][-1]
         curve = curves["trained_width"]
         _curve_axes(ax, curve, f"trained networks ({curve.fit.status})")
-        ax.set(xlabel="network width", ylabel="held-out test MSE", title=f"trained networks, D = {curve.settings['D']}")
+        ax.set(xlabel="network width", ylabel=f"held-out test loss ({LOSS})",
+               title=f"trained networks, D = {curve.settings['D']}")
         ax.legend(fontsize=7)
         readable_log_ticks(ax)
     fig.suptitle(f"kernelscale compare: {short_title(comparison.arch, comparison.data)} (n = {comparison.n}, "
                  f"{comparison.kernel.upper()})", fontsize=9)
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def plot_pool_comparison(comparison, path: str | os.PathLike) -> None:
+def plot_pool_comparison(comparison, path: str | os.PathLike | None = None) -> Figure:
     """Plot: the learning curve predicted from the sample, with its band, against kernel regression measured on the
     pool at sizes past the sample (mean +- standard error over repeats), the sample size marked."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = _subplots(figsize=(6.4, 4.4))
     curve = comparison.prediction.learning_curve
-    _predicted_curves_axes(ax, [curve], comparison.n)
+    _predicted_curves_axes(ax, [curve], comparison.n, comparison.prediction.trivial_loss)
     measured = comparison.measured
     losses = np.asarray(measured.losses)
     ax.errorbar(measured.x, losses.mean(axis=1), yerr=losses.std(axis=1, ddof=1) / np.sqrt(losses.shape[1]), fmt="o",
                 color="k", ms=4, label=f"measured on the pool (M = {comparison.pool})")
-    ax.set(xlabel="training-set size D", ylabel="test MSE  L(D)",
+    ax.set(xlabel="training-set size D", ylabel=f"test loss L(D) ({LOSS})",
            title="predicted from the sample against measured past it")
     ax.legend(fontsize=7)
     readable_log_ticks(ax)
     fig.suptitle(f"kernelscale compare --pool: {short_title(comparison.arch, comparison.data)}", fontsize=9)
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0) -> None:
+def plot_allocation(allocation, path: str | os.PathLike | None = None, *, decades: float = 4.0) -> Figure:
     """Plot: the compute-optimal loss frontier L(N_opt(C), D_opt(C)) and N_opt, D_opt against C over ``decades``
     either side of the budget, the optimum marked; with a fitted model, the measured grid beside its fit."""
     from .allocation import compute_optimal
 
-    plt = _pyplot()
     model, cost = allocation.model, allocation.cost
     computes = allocation.compute * np.logspace(-decades, decades, 81)
     optima = [compute_optimal(model, c, cost) for c in computes]
     panels = 3 if allocation.fit is not None else 2
-    fig, axes = plt.subplots(1, panels, figsize=(4.6 * panels, 3.8))
+    fig, axes = _subplots(1, panels, figsize=(4.6 * panels, 3.8))
     ax = axes[0]
     ax.loglog(computes, [o.loss_opt - model.E for o in optima], "-", label="compute-optimal frontier")
     ax.loglog([allocation.compute], [allocation.loss_opt - model.E], "o", color="C3",
@@ -330,20 +341,19 @@ def plot_allocation(allocation, path: str | os.PathLike, *, decades: float = 4.0
                title=f"fit (lines), rms log residual {fit.rms_log_residual:.3f}")
         ax.legend(fontsize=7)
         readable_log_ticks(ax)
-    _save(fig, path)
+    return _save(fig, path)
 
 
 
-def plot_sweep(sweep, path: str | os.PathLike) -> None:
+def plot_sweep(sweep, path: str | os.PathLike | None = None) -> Figure:
     """Plot: alpha_K, the recommended alpha_D and the manifold estimate 4/d (and measured alpha_D when compared)
     against the varied option, with intervals; categorical x when the values are not numbers."""
-    plt = _pyplot()
     labels = [point.value for point in sweep.points]
     try:
         x = np.array([float(v) for v in labels])
     except ValueError:
         x = np.arange(len(labels), dtype=float)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
 
     def series(estimates, label, marker, shift):
         keep = [i for i, e in enumerate(estimates) if e is not None]
@@ -375,4 +385,4 @@ def plot_sweep(sweep, path: str | os.PathLike) -> None:
     title = short_title(predictions[0].arch, predictions[0].data, hide=(sweep.parameter,))
     ax.set_title(f"kernelscale sweep of {sweep.parameter}: {title}", fontsize=9)
     ax.legend(fontsize=7)
-    _save(fig, path)
+    return _save(fig, path)

@@ -79,7 +79,8 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
         kernel_seconds=sample.kernel_seconds, eigh_seconds=sample.eigh_seconds,
         intrinsic_seconds=sample.intrinsic_seconds, warnings=depth_warnings(arch),
         notes=_notes(dataset, intrinsic), preprocessing=dataset.metadata.get("preprocessing", ""),
-        resumed_blocks=sample.resumed_blocks, spectrum=sample.spectrum)
+        resumed_blocks=sample.resumed_blocks, spectrum=sample.spectrum,
+        trivial_loss=sample.spectrum.target_norm if sample.spectrum.target_powers is not None else None)
 
 
 def _notes(dataset: Dataset, intrinsic: bool) -> tuple[str, ...]:

@@ -57,6 +57,12 @@ def with_interval(estimate: Estimate | None, digits: int = 2) -> str:
     return f"{estimate.value:.{digits}f}" + ("" if estimate.ci is None else f" {interval(estimate, digits, sep=',')}")
 
 
+def loss_definition(trivial_loss: float | None) -> str:
+    """What every loss kernelscale shows is, with the trivial predictor's loss to read it against."""
+    return ("loss: the squared error summed over the target's columns (one per class for class labels), averaged "
+            "over points" + ("" if trivial_loss is None else f"; predicting 0 scores {trivial_loss:.4g}") + ".")
+
+
 def verdict_cell(word: str, sigma: float | None) -> str:
     """``agree 0.4σ``: the verdict and the gap in combined sigma (agree means at most 1.96)."""
     return word if sigma is None else f"{word} {sigma:.1f}σ"
@@ -150,7 +156,7 @@ def _print_curves(p: Prediction, console: Console) -> None:
             console.print(curves_table(f"predicted test loss L({curve.x_name})", [curve], p.n))
     console.print(f"L(D): kernel regression, D training points; L(P): P random features at infinite data; exp: local "
                   f"exponent. * past the reliable range (D > {p.learning_curve.reliable_up_to}, P > "
-                  f"{p.width_curve.reliable_up_to}: a power-law continuation).")
+                  f"{p.width_curve.reliable_up_to}: a power-law continuation). {loss_definition(p.trivial_loss)}")
 
 
 # ---------------------------------------------------------------------------------------------------- measure
@@ -229,7 +235,8 @@ def print_pool_comparison(c: PoolComparison, console: Console | None = None) -> 
         console.print(table)
     console.print(f"measured: kernel regression on D of the pool's {c.pool - c.test_points} non-test points, tested on "
                   f"{c.test_points} held-out points the prediction never saw; local exponents between neighbouring "
-                  f"sizes. Predicted: {c.prediction.learning_curve.assumptions}.")
+                  f"sizes. Predicted: {c.prediction.learning_curve.assumptions}. "
+                  f"{loss_definition(c.prediction.trivial_loss)}")
     console.print(f"predict {c.seconds_predict:.1f} s, measure {c.seconds_measure:.1f} s (pool kernel included)")
 
 

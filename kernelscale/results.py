@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._json import JsonResult
+from ._presentation import Presentable, estimate_columns
 from .curves import PredictedCurve
 from .errors import DataError
 from .estimates import Basis, Estimate, FitStatus, Verdict
@@ -31,8 +32,8 @@ from .theory import task_aware_exponent, task_aware_interval, width_exponent, wi
 # ---------------------------------------------------------------------------------------------------- predict
 
 
-@dataclasses.dataclass(frozen=True)
-class Prediction(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class Prediction(JsonResult, Presentable):
     """Predicted resolution-limited exponents of one architecture on one data sample, and the loss past it.
 
     Exponents are of ``L - L_inf ~ x^-alpha``; each is an :class:`Estimate` (value and 95% interval), or None when
@@ -57,6 +58,9 @@ class Prediction(JsonResult):
       device, devices, from_cache: where the kernel was computed (for a cached kernel: where it was computed
         before), on how many devices (0 when read from the cache).
       resumed_blocks: kernel blocks read from an interrupted earlier computation instead of computed (0: none).
+      trivial_loss: the loss of predicting 0, ``|y|^2`` averaged over the sample's points (``sum_i v_i^2``; 1 for
+        one-hot labels), against which every loss is read; None without a target. The loss, everywhere: the squared
+        error summed over the target's columns (one per class for class labels), averaged over points.
       eigh_device: where the full eigendecomposition ran (``"cpu"`` host LAPACK, ``"gpu"``; with the reason when it
         fell back to the host).
       seconds, kernel_seconds, eigh_seconds, intrinsic_seconds: wall time, whole and by stage.
@@ -106,10 +110,25 @@ class Prediction(JsonResult):
     notes: tuple[str, ...] = ()
     preprocessing: str = ""
     resumed_blocks: int = 0
+    trivial_loss: float | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
 
     JSON_DERIVED = ("alpha_K", "target_decay", "alpha_D_kernel_only", "alpha_D_task_aware", "asymptote_basis",
                     "alpha_D", "alpha_D_basis", "alpha_W", "recommendation", "fit_window", "status", "message")
+    REPR_FIELDS = ("arch", "data", "n", "kernel", "alpha_K", "target_decay", "alpha_D", "alpha_D_at", "alpha_D_basis",
+                   "alpha_W", "trivial_loss", "status")
+    PLOT = "plot_spectrum"
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per size of each predicted curve: ``curve`` (L(D) or L(P)), ``size``, ``loss`` and
+        ``local_exponent`` with their bands, ``reliable`` (within the sample's range; past it, the continuation)."""
+        if self.learning_curve is None and self.width_curve is None:
+            raise DataError("this prediction has no curves (no target, or the top-k eigensolver); its exponents are "
+                            "fields: alpha_K, alpha_D, alpha_W.")
+        return [{"curve": f"L({curve.x_name})", "size": size, **estimate_columns("loss", curve.loss[i]),
+                 **estimate_columns("local_exponent", curve.local_exponent[i]), "reliable": size <= curve.reliable_up_to}
+                for curve in (self.learning_curve, self.width_curve) if curve is not None
+                for i, size in enumerate(curve.sizes)]
 
     @property
     def alpha_K(self) -> Estimate | None:
@@ -248,8 +267,8 @@ class Curve:
     settings: dict[str, Any]
 
 
-@dataclasses.dataclass(frozen=True)
-class Measurement(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class Measurement(JsonResult, Presentable):
     """Measured curves of one architecture on one data sample (``kernelscale measure``).
 
     Attributes:
@@ -266,6 +285,21 @@ class Measurement(JsonResult):
     curves: dict[str, Curve]
     seconds: float
     notes: tuple[str, ...] = ()
+
+    REPR_FIELDS = ("arch", "data", "n", "kernel", "exponents")
+    PLOT = "plot_curves"
+
+    @property
+    def exponents(self) -> dict[str, Estimate | None]:
+        """Each curve's fitted exponent, by regime."""
+        return {name: curve.fit.exponent for name, curve in self.curves.items()}
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per measured loss: ``regime``, ``x_name``, ``x``, ``features`` (or None), ``repeat``, ``loss``."""
+        return [{"regime": name, "x_name": curve.x_name, "x": x, "features": None if curve.features is None else
+                 curve.features[i], "repeat": r, "loss": loss}
+                for name, curve in self.curves.items() for i, x in enumerate(curve.x)
+                for r, loss in enumerate(curve.losses[i])]
 
 
 # ---------------------------------------------------------------------------------------------------- compare
@@ -346,8 +380,8 @@ class ComparisonRow:
         return gap_sigma(self.predicted, self.measured)
 
 
-@dataclasses.dataclass(frozen=True)
-class Comparison(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class Comparison(JsonResult, Presentable):
     """``kernelscale compare``: predicted and measured exponents on the same sample.
 
     Attributes:
@@ -383,6 +417,21 @@ class Comparison(JsonResult):
     JSON_DERIVED = ("arch", "data", "kernel", "n", "seed", "alpha_D_predicted", "alpha_D_measured",
                     "alpha_W_predicted", "alpha_W_measured", "alpha_W_rf_predicted", "alpha_W_rf_measured",
                     "d_range", "width_range", "theory_sizes", "width_theory_features")
+    REPR_FIELDS = ("arch", "data", "n", "kernel", "alpha_D_predicted", "alpha_D_measured", "alpha_W_predicted",
+                   "alpha_W_measured", "verdicts")
+    PLOT = "plot_comparison"
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Each row's verdict, by label."""
+        return {row.label: row.verdict.value for row in self.rows}
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per comparison row: ``label``, ``quantity``, ``predicted`` and ``measured`` with their
+        intervals, ``verdict``, ``gap_sigma``, ``basis``."""
+        return [{"label": row.label, "quantity": row.quantity, **estimate_columns("predicted", row.predicted),
+                 **estimate_columns("measured", row.measured), "verdict": row.verdict.value,
+                 "gap_sigma": row.gap_sigma, "basis": row.basis} for row in self.rows]
 
     def row(self, kind: RowKind) -> ComparisonRow | None:
         """The row of ``kind``, or None when it was not compared."""
@@ -484,8 +533,8 @@ class PoolRow:
         return gap_sigma(self.predicted_exponent, self.measured_exponent)
 
 
-@dataclasses.dataclass(frozen=True)
-class PoolComparison(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class PoolComparison(JsonResult, Presentable):
     """``kernelscale compare --pool``: the learning curve predicted from n points against kernel regression measured
     on a pool of M points that contains them, on held-out points neither saw.
 
@@ -507,6 +556,21 @@ class PoolComparison(JsonResult):
     seconds_measure: float
 
     JSON_DERIVED = ("arch", "data", "kernel", "n", "seed", "pool", "test_points")
+    REPR_FIELDS = ("arch", "data", "n", "kernel", "pool", "test_points", "loss_verdicts")
+    PLOT = "plot_pool_comparison"
+
+    @property
+    def loss_verdicts(self) -> dict[int, str]:
+        """Each size's loss verdict."""
+        return {row.size: row.loss_verdict.value for row in self.rows}
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per size: predicted and measured loss and local exponent with intervals, and the verdicts."""
+        return [{"size": row.size, **estimate_columns("predicted_loss", row.predicted_loss),
+                 **estimate_columns("measured_loss", row.measured_loss), "loss_verdict": row.loss_verdict.value,
+                 **estimate_columns("predicted_exponent", row.predicted_exponent),
+                 **estimate_columns("measured_exponent", row.measured_exponent),
+                 "exponent_verdict": row.exponent_verdict.value} for row in self.rows]
 
     arch = property(lambda self: self.prediction.arch)
     data = property(lambda self: self.prediction.data)
@@ -535,8 +599,8 @@ class SweepPoint:
     data = property(lambda self: self.prediction.data)
 
 
-@dataclasses.dataclass(frozen=True)
-class Sweep(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class Sweep(JsonResult, Presentable):
     """``kernelscale sweep``: predictions (and optionally comparisons) over the values of one spec option.
 
     Attributes:
@@ -553,6 +617,29 @@ class Sweep(JsonResult):
     seconds: float
 
     JSON_DERIVED = ("n", "kernel", "seed")
+    REPR_FIELDS = ("parameter", "applies_to", "n", "kernel", "alpha_D")
+    PLOT = "plot_sweep"
+
+    @property
+    def alpha_D(self) -> dict[str, Estimate | None]:
+        """The recommended alpha_D of each value."""
+        return {point.value: point.prediction.alpha_D for point in self.points}
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per value: alpha_K, target decay a, recommended alpha_D (read at ``alpha_D_at``) with intervals,
+        status; with comparisons, alpha_D's theory and measurement over the measured D-range and the verdict."""
+        records = []
+        for point in self.points:
+            p, c = point.prediction, point.comparison
+            record = {self.parameter: point.value, **estimate_columns("alpha_K", p.alpha_K),
+                      **estimate_columns("target_decay", p.target_decay), **estimate_columns("alpha_D", p.alpha_D),
+                      "alpha_D_at": p.alpha_D_at, "status": p.status.value}
+            if c is not None:
+                record |= {**estimate_columns("alpha_D_theory", c.alpha_D_predicted),
+                           **estimate_columns("alpha_D_measured", c.alpha_D_measured),
+                           "verdict": c.row(RowKind.D_THEORY).verdict.value}
+            records.append(record)
+        return records
 
     n = property(lambda self: self.points[0].prediction.n)
     kernel = property(lambda self: self.points[0].prediction.kernel)
@@ -654,8 +741,8 @@ class LossModelFit(JsonResult):
     source: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass(frozen=True)
-class Allocation(JsonResult):
+@dataclasses.dataclass(frozen=True, repr=False)
+class Allocation(JsonResult, Presentable):
     """The compute-optimal split of one budget.
 
     Attributes:
@@ -685,3 +772,13 @@ class Allocation(JsonResult):
     ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     model_ci: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     fit: LossModelFit | None = None
+
+    REPR_FIELDS = ("compute", "n_opt", "d_opt", "loss_opt", "a", "b", "tokens_per_parameter")
+    PLOT = "plot_allocation"
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row: the optimum, its exponents and their intervals (when fitted)."""
+        record = {"compute": self.compute, "loss_opt": self.loss_opt, "tokens_per_parameter": self.tokens_per_parameter}
+        for name in ("n_opt", "d_opt", "a", "b"):
+            record |= estimate_columns(name, Estimate(getattr(self, name), self.ci.get(name)))
+        return [record]

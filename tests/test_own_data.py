@@ -68,6 +68,19 @@ def test_an_edited_network_under_the_same_name_never_reads_the_old_kernel():
     assert again.from_cache and np.array_equal(again.matrix, first.matrix)  # the same network still hits the cache
 
 
+def test_messages_about_a_users_network_name_the_argument_that_fixes_them():
+    """#25 item 10: compare and measure with a stax network say which argument runs what a kernel alone gives; the
+    argument they name works."""
+    net = ks.from_stax(stax.serial(stax.Dense(64, W_std=1.5, b_std=0.1), stax.Relu(), stax.Dense(1, W_std=1.5)),
+                       input_kind="flat")
+    with pytest.raises(ks.DataError, match="pass width=False"):
+        ks.compare(net, "digits", n_samples=600)
+    with pytest.raises(ks.DataError, match=r"Pass regimes=\('data',\)"):
+        ks.measure(net, "digits", n_samples=600, regimes=("data", "width"))
+    c = ks.compare(net, "digits", n_samples=600, repeats=2, width=False)
+    assert [row.quantity for row in c.rows] == ["alpha_D"] * 3
+
+
 def test_the_smaller_problems_of_item_12(tmp_path, monkeypatch):
     """#25 (item 12): a folder as the npz path, --n-eigs with the full eigensolver, a missing loss-model option, and a
     GPU asked for on a machine without one each get their own clear error, before anything is computed."""

@@ -46,6 +46,8 @@ def test_predict_figure_labels_fits_and_range(figures):
     smallest = min(p.spectrum.eigenvalues[above].min(), powers[powers > 0].min())
     assert left.get_ylim()[0] == pytest.approx(smallest / 2) and left.get_ylim()[0] > 100 * p.spectrum.noise_floor
     assert "L(D)" in curves.get_ylabel() and any("sample size" in text for text in _legend_texts(curves))
+    assert "squared error summed over outputs" in curves.get_ylabel()
+    assert f"predicting 0: {p.trivial_loss:.4g}" in _legend_texts(curves) and p.trivial_loss == pytest.approx(1.0)
 
 
 def test_spectrum_y_range_draws_the_floor_only_within_two_decades():
@@ -61,7 +63,8 @@ def test_measure_figure_has_fitted_lines_with_their_exponents(figures):
     fig = figures[0]
     for ax, curve in zip(fig.axes, m.curves.values()):
         assert any(text.startswith(f"fit: exponent {curve.fit.exponent.value:.3f}") for text in _legend_texts(ax))
-        assert ax.get_xlabel() == "training-set size D" and "test MSE" in ax.get_ylabel()
+        assert ax.get_xlabel() == "training-set size D" and "test loss" in ax.get_ylabel()
+        assert "squared error summed over outputs" in ax.get_ylabel()  # what the loss is, where it is shown
     assert "(theory: 1)" in fig.axes[1].get_title() and "median" in " ".join(_legend_texts(fig.axes[1]))
     assert "b_std" not in fig._suptitle.get_text()
 

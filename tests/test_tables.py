@@ -1,6 +1,7 @@
 """Every command's default table fits 80 columns with no cell cut (rich marks a cut cell with an ellipsis), prints
 the numbers of its JSON, and the JSON keeps its keys."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -117,3 +118,88 @@ def test_json_keys_are_pinned(results, command):
                                                    sorted(set(PINNED["schema_2"][name]) - keys))
     assert set(PINNED["schema_1"][name]) <= keys
     assert type(result).from_json(result.to_json()) == result
+
+
+def _series_y(ax, label_start: str) -> list[float]:
+    """The y values an errorbar or line series labelled ``label_start...`` draws."""
+    for container in ax.containers:
+        if container.get_label().startswith(label_start):
+            return list(container.lines[0].get_ydata())
+    for line in ax.get_lines():
+        if line.get_label().startswith(label_start):
+            return list(line.get_ydata())
+    raise AssertionError(f"no series labelled {label_start!r}: {[c.get_label() for c in ax.containers]}")
+
+
+def _legends(fig) -> str:
+    return " ".join(text.get_text() for ax in fig.axes if ax.get_legend() for text in ax.get_legend().get_texts())
+
+
+def test_one_number_per_quantity_in_table_repr_frame_plot_and_json(results):
+    """#25 item 7: each quantity a command shows is one field, rendered the same in its table and messages, its
+    repr, its DataFrame, its figure and its JSON (read back from the JSON, so every rendering is of the field)."""
+    p = ks.Prediction.from_json(results["predict (README's command)"][1].to_json())
+    p = dataclasses.replace(p, spectrum=results["predict (README's command)"][1].spectrum)  # the figure needs it
+    text, shown = " ".join(_render(report.print_prediction, p).split()), repr(p)
+    for name in ("alpha_K", "target_decay", "alpha_D", "alpha_W"):
+        value = getattr(p, name)
+        assert f"{value.value:.3f}" in text and f"{value.value:.3f} [{value.ci[0]:.3f}, {value.ci[1]:.3f}]" in shown
+    frame = p.to_frame()
+    curve = p.learning_curve
+    rows = frame[frame.curve == "L(D)"]
+    assert list(rows["size"]) == list(curve.sizes) and list(rows["loss"]) == [e.value for e in curve.loss]
+    assert rows.set_index("size").loc[p.alpha_D_at, "local_exponent"] == p.alpha_D.value
+    legends = _legends(p.plot())
+    assert f"alpha_K = {p.alpha_K.value:.3f}" in legends and f"predicting 0: {p.trivial_loss:.4g}" in legends
+    assert f"predicting 0 scores {p.trivial_loss:.4g}" in text
+
+    c = ks.Comparison.from_json(results["compare"][1].to_json())
+    text = " ".join(_render(report.print_comparison, c).split())
+    frame = c.to_frame().set_index("label")
+    for row in c.rows:
+        assert f"{row.predicted.value:.3f} [{row.predicted.ci[0]:.3f}, {row.predicted.ci[1]:.3f}]" in text
+        assert frame.loc[row.label, "predicted"] == row.predicted.value
+        assert frame.loc[row.label, "measured_high"] == row.measured.ci[1]
+        assert frame.loc[row.label, "verdict"] == row.verdict.value == c.verdicts[row.label]
+    legends = _legends(c.plot())
+    assert f"theory E_g(D): {c.alpha_D_predicted.value:.3f}" in legends
+    assert (f"{c.alpha_W_rf_predicted.value:.3f} against P ({c.alpha_W_predicted.value:.3f} against width)"
+            in legends)
+    assert f"alpha_D_predicted={c.alpha_D_predicted.value:.3f}" in repr(c)
+
+    s = ks.Sweep.from_json(results["sweep"][1].to_json())
+    text = _render(report.print_sweep, s)
+    frame = s.to_frame()
+    figure = s.plot()
+    drawn = _series_y(figure.axes[0], "alpha_D predicted")
+    for i, point in enumerate(s.points):
+        alpha_D = point.prediction.alpha_D
+        assert f"{alpha_D.value:.2f} [{alpha_D.ci[0]:.2f},{alpha_D.ci[1]:.2f}]" in text
+        assert frame.loc[i, "alpha_D"] == alpha_D.value == drawn[i] == s.alpha_D[point.value].value
+        assert frame.loc[i, "alpha_D_measured"] == point.comparison.alpha_D_measured.value
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_result_reads_in_a_notebook(results, command):
+    """#25 item 10: a repr of one screen, a DataFrame, and the command's figure as a matplotlib Figure."""
+    from matplotlib.figure import Figure
+
+    result = results[command][1]
+    shown = repr(result)
+    assert len(shown.splitlines()) <= 20 and max(len(line) for line in shown.splitlines()) <= 120, shown
+    assert shown.startswith(type(result).__name__ + "(") and "to_frame()" in shown
+    if command == "predict --eigensolver topk":  # no curves: the error names the fields instead
+        with pytest.raises(ks.DataError, match="no curves"):
+            result.to_frame()
+    else:
+        assert len(result.to_frame()) >= 1
+    if command != "predict --eigensolver topk":  # its spectrum has no tail to draw the curves from
+        assert isinstance(result.plot(), Figure)
+
+
+def test_to_frame_says_how_to_get_pandas(results, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(ImportError, match="pip install pandas"):
+        results["compare"][1].to_frame()

@@ -197,7 +197,7 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
             features: Optional[str] = typer.Option(None, "--features", help="feature counts P of the predicted width "
                                                    "curve L(P), increasing (default: the sizes)"),
             at: Optional[int] = typer.Option(None, "--at", help="the size D at which the recommended alpha_D is read "
-                                             "from L(D) (default 10 n; within the sizes)"),
+                                             "from L(D) (default: the largest size <= 10 n)"),
             ridge: float = _RIDGE, noise: float = _NOISE) -> None:
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample, and the loss curves L(D) and
     L(P) past it."""

@@ -112,11 +112,13 @@ class CurveGrids:
 
 
 def curve_grids(n: int, sizes=None, features=None, at: int | None = None) -> CurveGrids:
-    """Defaults: sizes 16 log-spaced from n/64 to 10 n; features as the sizes; ``at`` the top of the sizes asked
-    for, at most 10 n (added to the sizes when missing; it must lie within them)."""
+    """Defaults: sizes 16 log-spaced from n/64 to 10 n; features as the sizes; ``at`` the largest size asked for that
+    is at most 10 n (the smallest when all are larger; a given ``at`` is added to the sizes when missing, and must
+    lie within them)."""
     sizes = check_curve_sizes(sizes if sizes is not None else default_curve_sizes(n), "sizes")
     features = check_curve_sizes(features if features is not None else sizes, "features")
-    at = 10 * n if at is None else at
+    if at is None:
+        at = max((size for size in sizes if size <= 10 * n), default=sizes[0])
     if not sizes[0] <= at <= sizes[-1]:
         raise ParameterError(f"at={at!r} must be an integer size within the learning curve's sizes "
                              f"{sizes[0]}..{sizes[-1]}; choose one there or widen sizes.")

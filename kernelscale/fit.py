@@ -58,6 +58,7 @@ CONVERGED_TOLERANCE = 0.05
 NOT_POWER_LAW_RATIO = 3.0
 FLOOR_FACTOR = 10.0  # the tail must exceed FLOOR_FACTOR * n * (eigenvalue noise floor)
 DRIFT_FACTOR = 2.0  # the interval reaches the limit of a drift that shrinks by only 1/3 every two octaves
+BLOCK_GAP = 1.5  # consecutive eigenvalues further apart than this ratio bound a block of nearly degenerate ones
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,13 +181,62 @@ def _failed(status: FitStatus, message: str, usable=None, **diagnostics) -> Tail
     return TailFit(exponent=None, window=None, usable=usable, status=status, message=message, **diagnostics)
 
 
+def block_starts(eigenvalues: np.ndarray, *, gap: float = BLOCK_GAP) -> np.ndarray:
+    """The first index of each block of nearly degenerate eigenvalues (descending) after the first: where the next
+    eigenvalue is more than ``gap`` times smaller."""
+    values = np.asarray(eigenvalues, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.flatnonzero(values[:-1] > gap * values[1:]) + 1
+
+
+def block_averaged(powers: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Target powers (m,) averaged over each block closed on both sides (``starts`` from :func:`block_starts`);
+    powers past the last start (the continuum of small eigenvalues, where no block is resolved) as they are."""
+    powers = np.array(powers, dtype=np.float64)
+    for start, stop in zip([0, *starts[:-1]], starts):
+        powers[start:stop] = powers[start:stop].mean()
+    return powers
+
+
+def block_averaged_target(spec) -> tuple[np.ndarray, np.ndarray]:
+    """A :class:`~kernelscale.spectrum.Spectrum`'s target powers and its halves', averaged over the sample's blocks
+    of nearly degenerate eigenvalues: what the target fit and its plot use.
+
+    Inside an eigenspace (the 4 degree-1 harmonics on S^3, say) the order of the eigenvectors, and so of the target
+    powers, is arbitrary: only the block's total is determined, and a sample and its halves split it differently, so
+    a tail sum inside the block measures the split, not the decay. Averaging keeps every block's total (the tail at
+    its boundaries) and makes the tail inside it independent of the split. A block's size is the operator's, so the
+    sample and its halves share its boundaries at the same indices; only boundaries all of them resolve are used
+    (:func:`block_starts`; past them the halves' eigenvalues blur into the continuum).
+    """
+    starts = block_starts(spec.eigenvalues)
+    for values in spec.half_eigenvalues:  # only boundaries every half resolves too
+        starts = np.intersect1d(starts, block_starts(values))
+    halves = np.array([block_averaged(powers, starts) for powers in spec.half_target_powers])
+    return block_averaged(spec.target_powers, starts), halves.reshape(spec.half_target_powers.shape)
+
+
 def usable_range(tail: np.ndarray, uncorrected: np.ndarray, *, tail_floor: float) -> int:
     """Largest i such that every index up to i has a positive, above-floor tail and a trusted correction."""
+    return _usable(tail, uncorrected, tail_floor)[0]
+
+
+def _usable(tail: np.ndarray, uncorrected: np.ndarray, tail_floor: float) -> tuple[int, str]:
+    """:func:`usable_range`, and what ended it, in words ("" when nothing did)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         correction = np.where(tail > 0, (tail - uncorrected) / tail, np.inf)
-    good = (tail > tail_floor) & (uncorrected > tail_floor) & (np.abs(correction) <= MAX_CORRECTION)
+    above = (tail > tail_floor) & (uncorrected > tail_floor)
+    good = above & (np.abs(correction) <= MAX_CORRECTION)
     bad = np.flatnonzero(~good[MIN_INDEX - 1 :])
-    return int(MIN_INDEX - 1 + bad[0]) if len(bad) else len(tail)
+    if not len(bad):
+        return len(tail), ""
+    stop = int(MIN_INDEX - 1 + bad[0])  # 0-based: the first untrusted index is stop + 1
+    if not above[stop]:
+        return stop, (f"the tail falls to the float64 round-off floor at index {stop + 1}: the values decay faster "
+                      "than the matrix resolves them, and more points do not lift the floor")
+    return stop, (f"the finite-n correction of the tail at index {stop + 1} is {correction[stop]:+.2f} of it (more "
+                  f"than {MAX_CORRECTION}: the sample and its halves disagree there); the correction falls about as "
+                  "1/n, so increase n")
 
 
 def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floor: float = 0.0,
@@ -208,12 +258,12 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
         None uses DRIFT_FACTOR.
     """
     n = len(values) if n_samples is None else n_samples
-    tail, each, half_tails, i_max = _corrected_tails(values, half_values, n, noise_floor, total, half_totals)
+    tail, each, half_tails, (i_max, stopped) = _corrected_tails(values, half_values, n, noise_floor, total, half_totals)
     if i_max < (need := int(np.ceil(MIN_INDEX * WINDOW_RATIO**2))):
         return _failed(FitStatus.TOO_FEW_EIGENVALUES,
-                       f"only indices up to {i_max} of the {what} tail are above the noise floor and reliable at "
-                       f"n={n}; a fit with an uncertainty needs at least {need}. Increase n, or use float64 "
-                       "kernels.", usable=(MIN_INDEX, i_max))
+                       f"only indices up to {i_max} of the {what} tail are reliable at n={n}: {stopped}. A fit with "
+                       f"an uncertainty needs reliable indices up to at least {need}.",
+                       usable=(MIN_INDEX, i_max))
     local_indices, local_exponents = _local_exponents(tail, i_max)
     slopes = np.array(local_exponents)
     if np.any(slopes <= 0.01) or slopes.max() > NOT_POWER_LAW_RATIO * slopes.min():
@@ -253,7 +303,7 @@ def fit_tail_exponent(values: np.ndarray, half_values: np.ndarray, *, noise_floo
 
 def _corrected_tails(values, half_values, n: int, noise_floor: float, total, half_totals):
     """The Richardson-corrected tail (m,), the same with each half-sample alone (h, m), the half-samples' own tails
-    (h, m), and the end of the usable range i_max (:func:`usable_range`)."""
+    (h, m), and the end of the usable range i_max with what ended it (:func:`usable_range`)."""
     values = np.asarray(values, dtype=np.float64)
     half_values = np.atleast_2d(np.asarray(half_values, dtype=np.float64))
     expected = n // 2 if total is None else len(values) // 2
@@ -262,7 +312,7 @@ def _corrected_tails(values, half_values, n: int, noise_floor: float, total, hal
     tail, uncorrected, each = richardson_tail(values, half_values, total, half_totals)
     totals = [None] * len(half_values) if half_totals is None else list(half_totals)
     half_tails = [tail_sums(h, t) for h, t in zip(half_values, totals)]
-    return tail, each, half_tails, usable_range(tail, uncorrected, tail_floor=FLOOR_FACTOR * n * noise_floor)
+    return tail, each, half_tails, _usable(tail, uncorrected, FLOOR_FACTOR * n * noise_floor)
 
 
 def _local_exponents(tail: np.ndarray, i_max: int) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -13,7 +13,7 @@ import numpy as np
 from ._io import figure_format, write_atomically
 from .errors import DataError
 from .estimates import Estimate
-from .fit import center_over_repeats, richardson_tail
+from .fit import block_averaged_target, center_over_repeats, richardson_tail
 from .random import generator
 from .report import short_title
 from .results import Prediction
@@ -117,7 +117,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike | None = None)
     right.loglog(m[raw > 0], raw[raw > 0], ":", color="C0", alpha=0.6, label=r"$\sum_{j>i} \lambda_j$ (raw)")
     _fitted_tail(right, prediction.kernel_fit, tail, "C1", "alpha_K")
     if has_target:
-        ttail, _, _ = richardson_tail(spec.target_powers, spec.half_target_powers, *_totals(spec, "target"))
+        ttail, _, _ = richardson_tail(*block_averaged_target(spec), *_totals(spec, "target"))
         right.loglog(m[ttail > 0], ttail[ttail > 0], "-", color="C2", label=r"$\sum_{j>i} v_j^2$ (finite-n corrected)")
         _fitted_tail(right, prediction.target_fit, ttail, "C3", "a - 1")
     right.set(xlabel="eigen-index i", ylabel="tail sum beyond i", title="tails and their power-law fits")

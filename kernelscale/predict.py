@@ -13,7 +13,7 @@ from .architectures import Architecture, as_architecture
 from .curves import CurveGrids, PredictedCurve, curve_grids, predict_curve, width_local_exponent
 from .data import Dataset, load_sample
 from .errors import DataError
-from .fit import TailFit, fit_tail_exponent
+from .fit import TailFit, block_averaged_target, fit_tail_exponent
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .kernels import compute_kernel, kernel_operator, select_devices
 from .options import MIN_SAMPLES, validated
@@ -155,8 +155,9 @@ def fit_tails(spec: Spectrum, dimension: IntrinsicDimension | None) -> tuple[Tai
         return kernel_fit, None
     # no dimension here: a target tail's drift is mostly the chi-squared noise of one draw of labels, and
     # multiplying noise by the slow-convergence factor would only make the interval meaningless
-    return kernel_fit, fit_tail_exponent(spec.target_powers, spec.half_target_powers, what="target",
-                                         extrapolate=False, **spec.totals("target"))
+    powers, half_powers = block_averaged_target(spec)
+    return kernel_fit, fit_tail_exponent(powers, half_powers, what="target", extrapolate=False,
+                                         **spec.totals("target"))
 
 
 def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: float

@@ -170,3 +170,23 @@ def test_when_the_target_fit_fails_the_curve_still_gives_alpha_D():
     assert not p.target_fit.ok and p.asymptote_basis == "kernel-only"
     assert p.alpha_D_basis == "learning-curve" and p.alpha_D == p.learning_curve.exponent_at(10000)
     assert "kernel-only" in p.recommendation and "power law" in p.learning_curve.assumptions
+
+
+@pytest.mark.parametrize(("n", "sizes", "at"), [
+    (600, None, 6000),                    # the default sizes reach 10 n
+    (600, (1200, 1800, 2400), 2400),      # sizes that stop before 10 n: their largest
+    (100, (10, 500, 999, 1000, 4000), 1000),  # the largest not above 10 n
+    (100, (2000, 4000), 2000),            # all past 10 n: the smallest
+])
+def test_at_defaults_to_the_largest_size_asked_for_up_to_10_n(n, sizes, at):
+    from kernelscale.curves import curve_grids
+
+    grids = curve_grids(n, sizes)
+    assert grids.at == at and grids.sizes == (sizes or grids.sizes)
+
+
+def test_sizes_alone_work_on_the_command_line_and_the_table_says_where_alpha_D_was_read():
+    result = runner.invoke(app, ["predict", "--arch", "fc:depth=2", "--data", "digits", "--n", "600",
+                                 "--no-intrinsic-dim", "--sizes", "1200,1800,2400"])
+    assert result.exit_code == 0, result.output
+    assert "L(D) at D = 2400" in result.output

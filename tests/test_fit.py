@@ -1,4 +1,5 @@
 import numpy as np
+import kernelscale as ks
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,7 +74,14 @@ def test_too_few_eigenvalues_above_the_noise_floor():
     halves = (np.arange(1, n // 2 + 1, dtype=float) ** -8.0)[None]
     fit = fit_tail_exponent(values, halves, noise_floor=noise_floor(values[0], n))
     assert fit.status == "too_few_eigenvalues"
-    assert "Increase n" in fit.message
+    assert "round-off floor at index" in fit.message and "more points do not lift" in fit.message
+
+
+def test_too_few_eigenvalues_where_the_halves_disagree_says_increase_n():
+    i = np.arange(1, 201, dtype=float)
+    fit = fit_tail_exponent(i**-2.0, (i[:100] ** -2.0)[None])  # a half whose tail is cut at 100: corrections grow
+    assert fit.status == "too_few_eigenvalues"
+    assert "finite-n correction of the tail at index 60 is +0.30" in fit.message and "increase n" in fit.message
 
 
 def test_half_values_shape_is_checked():
@@ -228,3 +236,30 @@ def test_the_status_is_the_worst_fit_and_each_fit_gets_its_line():
     text = " ".join(captured.get().split())
     assert "status: not_converged (the worst of the fits below)." in text
     assert f"alpha_K fit: ok. {p.kernel_fit.message}" in text and "target fit: not_converged. target:" in text
+
+
+def test_block_averaging_keeps_block_totals_and_ignores_the_split_inside_a_block():
+    from kernelscale.fit import block_averaged, block_starts
+
+    values = np.array([1.0, 0.33, 0.32, 0.30, 0.29, 0.08, 0.079, 0.078, 0.05, 0.049, 0.048])
+    starts = block_starts(values)
+    assert list(starts) == [1, 5, 8]  # blocks [0], [1..4], [5..7]; from 8 on, the continuum
+    powers = np.array([0.2, 1.2, 3.1, 0.2, 0.0, 0.1, 0.3, 0.2, 0.05, 0.01, 0.02])
+    swapped = powers.copy()
+    swapped[[1, 4]] = swapped[[4, 1]]  # another split of the same block
+    for split in (powers, swapped):
+        averaged = block_averaged(split, starts)
+        np.testing.assert_allclose(averaged[1:5], powers[1:5].mean())
+        np.testing.assert_allclose(averaged[8:], powers[8:])  # the continuum is left alone
+        np.testing.assert_allclose(np.cumsum(averaged)[starts - 1], np.cumsum(powers)[starts - 1])  # block totals
+
+
+def test_a_gp_target_whose_first_block_is_split_unevenly_is_fitted():
+    """#24 item 2, the reported case: on S^3 (sphere:dim=4), n = 1000, seed 3, the four degree-1 harmonics took
+    target powers 1.18, 3.06, 0.17, 0.00 and the halves split them differently, so the Richardson correction inside
+    that block (-0.57) ended the usable range at index 3: "too few eigenvalues". Averaged over the block, the tail is
+    usable to index 268 and the fitted a covers b = 1 + alpha_K, as it must for a GP target."""
+    p = ks.predict("fc:depth=2", "sphere:dim=4,target=gp", n_samples=1000, seed=3, intrinsic=False)
+    assert p.target_fit.ok and p.target_fit.usable[1] > 200
+    a, b = p.target_decay, 1 + p.alpha_K.value
+    assert a.ci[0] <= b <= a.ci[1]

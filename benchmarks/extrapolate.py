@@ -29,7 +29,9 @@ from _machine import describe
 import kernelscale as ks
 from kernelscale.plots import readable_log_ticks
 from kernelscale import theory
-from kernelscale.curves import default_curve_sizes
+from kernelscale.curves import default_convergence_rate, default_curve_sizes, predict_curve
+from kernelscale.predict import manifold_dimension
+from kernelscale.results import asymptotic_exponents
 from kernelscale.fit import fit_tail_exponent
 from kernelscale.measurements import default_measured_sizes, kernel_regression_losses
 from kernelscale.pool import make_pool, measure_pool_curve, pool_rows, pool_sample, test_points
@@ -141,7 +143,7 @@ def main() -> None:
             sample = pool_sample(pool, n, seed=seed)
             t = time.perf_counter()
             curve_sizes = tuple(sorted({*(d for d in default_curve_sizes(n) if d < sizes[0]), *sizes}))
-            prediction = ks.predict(ARCH, sample, seed=seed, sizes=curve_sizes, at=sizes[-1], intrinsic=False)
+            prediction = ks.predict(ARCH, sample, seed=seed, sizes=curve_sizes, at=sizes[-1])
             seconds_predict = time.perf_counter() - t
             curve = prediction.learning_curve
             rows = pool_rows(curve, measured, errors, seed=seed)
@@ -152,6 +154,15 @@ def main() -> None:
             methods = [(f"kernelscale, seed {seed} ({seconds_predict:.1f} s; bands: "
                         f"{sum(r.loss_verdict == 'agree' for r in rows)}/{len(rows)} agree)", predicted)]
             spec = prediction.spectrum
+            # tried: the continuation's local exponent moving toward an asymptote at the rate 1/d (curves.ContinuationLaw)
+            rate = default_convergence_rate(manifold_dimension(prediction.intrinsic_dimension))
+            for name, asymptote in (("toward the asymptote", asymptotic_exponents(prediction.kernel_fit,
+                                                                                 prediction.target_fit)[0]),
+                                    ("toward alpha_K", prediction.alpha_K)):
+                if asymptote is not None:
+                    bent = predict_curve(spec, curve.sizes, asymptote=asymptote, rate=rate)
+                    methods.append((f"tried: {name}, seed {seed}",
+                                    np.array([bent.loss[bent.sizes.index(d)].value for d in sizes])))
             straight = straight_continuation(spec, sizes)
             if straight is not None:
                 methods.append((f"lost: straight continuation, seed {seed}", straight))

@@ -26,7 +26,8 @@ from .estimates import Estimate
 
 # 1: the keys written before the schema had a version; 2: the same keys, with "schema_version" and, beside them,
 # new keys only (Prediction's eigensolver_reason, preprocessing, resumed_blocks and trivial_loss; IntrinsicDimension's
-# subsampled_from; a comparison row's kind and note)
+# subsampled_from; a predicted curve's continuation_law, asymptote and convergence_rate; a comparison row's kind and
+# note)
 SCHEMA_VERSION = 2
 
 

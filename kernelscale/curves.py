@@ -54,9 +54,13 @@ class PredictedCurve:
         the continuation's exponent past it), with intervals (JSON: ``local_exponent`` and ``local_exponent_ci``).
       reliable_up_to: x_r (n/4 for D, n/8 for P): up to it the curve is the sample's theory, past it the
         continuation.
-      continuation_exponent: s and its interval, from the window ``continuation_window``.
+      continuation_exponent: s_r and its interval, the local exponent over the window ``continuation_window``.
       n: the sample size; ridge, noise: as in :func:`kernelscale.theory.learning_curve` (noise summed over columns).
       assumptions: what the curve assumed, in words.
+      continuation_law: how the curve continues past ``reliable_up_to`` (:class:`ContinuationLaw`): ``"constant"``
+        (a power law with s_r) or ``"toward-asymptote"`` (the local exponent moves from s_r toward ``asymptote`` as
+        ``(x / x_r)^-rate``).
+      asymptote, convergence_rate: s_inf and the rate with their intervals (None for the constant law).
     """
 
     x_name: str
@@ -70,12 +74,68 @@ class PredictedCurve:
     ridge: float
     noise: float
     assumptions: str
+    continuation_law: str = "constant"
+    asymptote: Estimate | None = None
+    convergence_rate: Estimate | None = None
 
     def exponent_at(self, size: int) -> Estimate:
         """The local exponent and its interval at ``size`` (one of :attr:`sizes`)."""
         if size not in self.sizes:
             raise ParameterError(f"{size} is not one of the curve's sizes {list(self.sizes)}.")
         return self.local_exponent[self.sizes.index(size)]
+
+
+@dataclasses.dataclass(frozen=True)
+class ContinuationLaw:
+    """The curve past x_r (u = log(x / x_r)): its local exponent ``s(u) = s_inf + (s_r - s_inf) exp(-rate u)``
+    moves from the top-octave exponent s_r toward the asymptote s_inf, so
+    ``log L(x) = log L(x_r) - s_inf u - (s_r - s_inf) (1 - exp(-rate u)) / rate``. Without an asymptote, s stays s_r
+    (the constant continuation). Every argument is an Estimate; the band is the extreme of the 8 corners of their
+    intervals (and of L(x_r)'s band)."""
+
+    start: Estimate
+    asymptote: Estimate | None = None
+    rate: Estimate | None = None
+
+    @property
+    def name(self) -> str:
+        return "constant" if self.asymptote is None else "toward-asymptote"
+
+    def _corners(self):
+        if self.asymptote is None:
+            return [(s, s, 1.0) for s in self.start.ci]
+        return [(s, a, r) for s in self.start.ci for a in self.asymptote.ci for r in self.rate.ci]
+
+    @staticmethod
+    def _drop(u: float, start: float, asymptote: float, rate: float) -> float:
+        return asymptote * u + (start - asymptote) * -math.expm1(-rate * u) / rate
+
+    @staticmethod
+    def _local(u: float, start: float, asymptote: float, rate: float) -> float:
+        return asymptote + (start - asymptote) * math.exp(-rate * u)
+
+    def _point(self) -> tuple[float, float, float]:
+        if self.asymptote is None:
+            return self.start.value, self.start.value, 1.0
+        return self.start.value, self.asymptote.value, self.rate.value
+
+    def log_drop(self, u: float) -> Estimate:
+        """log L(x_r) - log L(x) with its range over the corners."""
+        drops = [self._drop(u, *corner) for corner in self._corners()]
+        return Estimate(self._drop(u, *self._point()), (min(drops), max(drops)))
+
+    def local_exponent(self, u: float) -> Estimate:
+        values = [self._local(u, *corner) for corner in self._corners()]
+        return Estimate(self._local(u, *self._point()), (min(values), max(values)))
+
+
+def default_convergence_rate(manifold_dim: float | None) -> Estimate:
+    """The rate of ``s - s_inf ~ (x / x_r)^-rate``: 1/d on data of intrinsic dimension d, the law by which the tail
+    fits' local exponents converge (:func:`kernelscale.fit.convergence_factor`; a resolved mode index grows like D),
+    within a factor 2 either way; without d, the fit's default d = log 4 / log 1.5 = 3.42 (a drift that shrinks by
+    a third every two octaves)."""
+    d = manifold_dim if manifold_dim else math.log(4.0) / math.log(1.5)
+    return Estimate(1.0 / d, (0.5 / d, 2.0 / d))
 
 
 def check_curve_sizes(sizes, what: str) -> tuple[int, ...]:
@@ -236,8 +296,8 @@ def _lattice(reliable: int, smallest: float) -> np.ndarray:
     return np.unique(points[points >= 1]).astype(int)
 
 
-def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0, noise: float = 0.0
-                  ) -> PredictedCurve:
+def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0, noise: float = 0.0,
+                  asymptote: Estimate | None = None, rate: Estimate | None = None) -> PredictedCurve:
     """L(D) (``kind="D"``, kernel regression with ``ridge`` and label ``noise``) or L(P) (``kind="P"``, random
     features at infinite data) at ``sizes`` for the population, from the sample's :class:`~kernelscale.Spectrum`
     (with half-samples); see the module docstring.
@@ -245,6 +305,8 @@ def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0,
     Args:
       spec: the sample's spectrum with target powers and half-sample spectra (a full eigendecomposition).
       sizes: training-set sizes D or feature counts P, positive and strictly increasing; any may exceed n.
+      asymptote, rate: the exponent the curve tends to and the rate of :class:`ContinuationLaw` (rate default
+        :func:`default_convergence_rate`); without an asymptote the curve continues with its top-octave exponent.
     """
     _check_spectrum(spec)
     sizes = check_curve_sizes(sizes, "sizes" if kind == "D" else "features")
@@ -259,6 +321,7 @@ def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0,
     on_lattice = np.isin(points, lattice)
     window = on_lattice & (points >= reliable / 2)
     continuation = theory.slope(window)
+    law = ContinuationLaw(continuation, asymptote, (rate or default_convergence_rate(None)) if asymptote else None)
     population, top = theory.population(), int(np.searchsorted(points, reliable))
     band_r = theory.band(top)
     loss, exponents = [], []
@@ -268,14 +331,14 @@ def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0,
             value, band = population[j], theory.band(j)
             exponents.append(theory.slope(_octave(points, on_lattice, size, j, reliable)))
         else:
-            u = math.log(size / reliable)
-            value = population[top] - continuation.value * u
-            band = (band_r[0] - continuation.ci[1] * u, band_r[1] - continuation.ci[0] * u)
-            exponents.append(continuation)
+            drop = law.log_drop(math.log(size / reliable))
+            value, band = population[top] - drop.value, (band_r[0] - drop.ci[1], band_r[1] - drop.ci[0])
+            exponents.append(law.local_exponent(math.log(size / reliable)))
         loss.append(Estimate(math.exp(value), (math.exp(band[0]), math.exp(band[1]))))
     first = int(points[window][0])
     return PredictedCurve(kind, sizes, tuple(loss), tuple(exponents), reliable, continuation, (first, reliable), spec.n,
-                          float(ridge), float(noise), _assumptions(kind, reliable, continuation, first))
+                          float(ridge), float(noise), _assumptions(kind, reliable, law, first), law.name,
+                          law.asymptote, law.rate)
 
 
 def _octave(points: np.ndarray, on_lattice: np.ndarray, size: int, j: int, reliable: int) -> np.ndarray:
@@ -288,10 +351,14 @@ def _octave(points: np.ndarray, on_lattice: np.ndarray, size: int, j: int, relia
     return octave
 
 
-def _assumptions(kind: str, reliable: int, continuation: Estimate, first: int) -> str:
+def _assumptions(kind: str, reliable: int, law: ContinuationLaw, first: int) -> str:
     what = "the learning-curve theory (held-out pool correction)" if kind == "D" else "the width theory E_W(P)"
-    low, high = continuation.ci
+    low, high = law.start.ci
+    start = f"{law.start.value:.3f} [{low:.3f}, {high:.3f}] over {kind} = {first}..{reliable}"
+    past = (f"a power law with the local exponent {start}" if law.asymptote is None else
+            f"a local exponent that moves from {start} toward the asymptote {law.asymptote.value:.3f} "
+            f"[{law.asymptote.ci[0]:.3f}, {law.asymptote.ci[1]:.3f}] as ({kind}/{reliable})^-r, r = "
+            f"{law.rate.value:.3f} [{law.rate.ci[0]:.3f}, {law.rate.ci[1]:.3f}]")
     return (f"up to {kind} = {reliable} (n/{round(1 / RELIABLE_FRACTION[kind])}): "
-            f"{what} on the sample's spectrum, extrapolated to an infinite pool with the half-samples; past it a power "
-            f"law with the local exponent {continuation.value:.3f} [{low:.3f}, {high:.3f}] over {kind} = "
-            f"{first}..{reliable}")
+            f"{what} on the sample's spectrum, extrapolated to an infinite pool with the half-samples; past it "
+            + past)

@@ -13,6 +13,7 @@ from .architectures import Architecture, as_architecture
 from .curves import CurveGrids, PredictedCurve, curve_grids, predict_curve, width_local_exponent
 from .data import Dataset, load_sample
 from .errors import DataError
+from .estimates import Estimate
 from .fit import TailFit, block_averaged_target, fit_tail_exponent
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .kernels import compute_kernel, kernel_operator, select_devices
@@ -147,10 +148,9 @@ def _intrinsic_dimension(x: np.ndarray, intrinsic: bool, seed: int, progress: Pr
 
 def fit_tails(spec: Spectrum, dimension: IntrinsicDimension | None) -> tuple[TailFit, TailFit | None]:
     """The tail fits of the eigenvalues (alpha_K) and of the target powers (a - 1; None without a target)."""
-    # the larger estimate: local exponents converge more slowly in higher dimension (fit.convergence_factor)
-    manifold_dim = max(dimension.twonn, dimension.mle) if dimension is not None else None
     kernel_fit = fit_tail_exponent(spec.eigenvalues, spec.half_eigenvalues, noise_floor=spec.noise_floor,
-                                   what="eigenvalue", manifold_dim=manifold_dim, **spec.totals("eigenvalues"))
+                                   what="eigenvalue", manifold_dim=manifold_dimension(dimension),
+                                   **spec.totals("eigenvalues"))
     if spec.target_powers is None:
         return kernel_fit, None
     # no dimension here: a target tail's drift is mostly the chi-squared noise of one draw of labels, and
@@ -160,15 +160,24 @@ def fit_tails(spec: Spectrum, dimension: IntrinsicDimension | None) -> tuple[Tai
                                          **spec.totals("target"))
 
 
-def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: float
+def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: float,
+                     asymptotes: tuple[Estimate | None, Estimate | None] = (None, None), rate: Estimate | None = None
                      ) -> tuple[PredictedCurve | None, PredictedCurve | None]:
-    """L(D) (label noise per output column, summed) and L(P) on the grids; None without a target or with the top-k
-    solver (its spectrum lacks the tail the theory sums over)."""
+    """L(D) (label noise per output column, summed) and L(P) on the grids, continued toward ``asymptotes`` (of D and
+    of P, e.g. :func:`kernelscale.results.asymptotic_exponents`; None, predict's choice: with their top-octave
+    exponents, which benchmarks/extrapolate.py found as good up to 8 n) at ``rate``; None without a target or with
+    the top-k solver (its spectrum lacks the tail the theory sums over)."""
     if spec.target_powers is None or spec.solver != "full":
         return None, None
     outputs = spec.target.shape[1]
-    return (predict_curve(spec, grids.sizes, kind="D", ridge=ridge, noise=noise * outputs),
-            predict_curve(spec, grids.features, kind="P"))
+    return (predict_curve(spec, grids.sizes, kind="D", ridge=ridge, noise=noise * outputs, asymptote=asymptotes[0],
+                          rate=rate),
+            predict_curve(spec, grids.features, kind="P", asymptote=asymptotes[1], rate=rate))
+
+
+def manifold_dimension(dimension: IntrinsicDimension | None) -> float | None:
+    """The larger of the TwoNN and MLE estimates: local exponents converge more slowly in higher dimension."""
+    return max(dimension.twonn, dimension.mle) if dimension is not None else None
 
 
 # Measured by benchmarks/compare.py (docs/benchmarks.md): the readout width exponent of deep finite networks against

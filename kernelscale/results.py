@@ -126,7 +126,8 @@ class Prediction(JsonResult, Presentable):
             raise DataError("this prediction has no curves (no target, or the top-k eigensolver); its exponents are "
                             "fields: alpha_K, alpha_D, alpha_W.")
         return [{"curve": f"L({curve.x_name})", "size": size, **estimate_columns("loss", curve.loss[i]),
-                 **estimate_columns("local_exponent", curve.local_exponent[i]), "reliable": size <= curve.reliable_up_to}
+                 **estimate_columns("local_exponent", curve.local_exponent[i]),
+                 "reliable": size <= curve.reliable_up_to}
                 for curve in (self.learning_curve, self.width_curve) if curve is not None
                 for i, size in enumerate(curve.sizes)]
 
@@ -161,7 +162,7 @@ class Prediction(JsonResult, Presentable):
     def alpha_D(self) -> Estimate | None:
         if self.learning_curve is not None:
             return self.learning_curve.exponent_at(self.alpha_D_at)
-        return self.alpha_D_task_aware if self.asymptote_basis == Basis.TASK_AWARE else self.alpha_K
+        return asymptotic_exponents(self.kernel_fit, self.target_fit)[0]
 
     @property
     def alpha_D_basis(self) -> Basis:
@@ -169,12 +170,7 @@ class Prediction(JsonResult, Presentable):
 
     @property
     def alpha_W(self) -> Estimate | None:
-        if self.asymptote_basis != Basis.TASK_AWARE:
-            return self.alpha_K
-        if not self.kernel_fit.ok:
-            return self.target_fit.exponent
-        alpha_K, tail = self.kernel_fit.exponent, self.target_fit.exponent
-        return Estimate(width_exponent(alpha_K.value, tail.value), width_interval(alpha_K.ci, tail.ci))
+        return asymptotic_exponents(self.kernel_fit, self.target_fit)[1]
 
     @property
     def recommendation(self) -> str:
@@ -202,6 +198,21 @@ class Prediction(JsonResult, Presentable):
     @property
     def message(self) -> str:
         return " ".join(fit.message for fit in self.fits)
+
+
+def asymptotic_exponents(kernel_fit: TailFit, target_fit: TailFit | None
+                         ) -> tuple[Estimate | None, Estimate | None]:
+    """The exponents L(D) and L(P) tend to as D or P grow without bound, on the basis :func:`_asymptote` chooses:
+    task-aware ``min(a - 1, 2b)`` and ``min(a - 1, b)`` (b = 1 + alpha_K) when the target's decay was fitted,
+    alpha_K for both (the duality) otherwise; the continuation of the predicted curves tends to them."""
+    if _asymptote(kernel_fit, target_fit)[0] != Basis.TASK_AWARE:
+        return kernel_fit.exponent, kernel_fit.exponent
+    tail = target_fit.exponent
+    if not kernel_fit.ok:
+        return tail, tail
+    alpha_K = kernel_fit.exponent
+    return (Estimate(task_aware_exponent(alpha_K.value, tail.value), task_aware_interval(alpha_K.ci, tail.ci)),
+            Estimate(width_exponent(alpha_K.value, tail.value), width_interval(alpha_K.ci, tail.ci)))
 
 
 def _asymptote(kernel_fit: TailFit, target_fit: TailFit | None) -> tuple[Basis, str]:

@@ -1,17 +1,20 @@
 """Predicted curves past the sample (docs/theory.md, "Past the sample"): against the population theory of a synthetic power law, the
 pool check on a sphere GP target, predict's headline alpha_D, and bad input."""
 
+import dataclasses
 import json
 import math
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 from typer.testing import CliRunner
 
 import kernelscale as ks
 from kernelscale import theory
 from kernelscale.cli import app
-from kernelscale.curves import check_curve_sizes, default_curve_sizes, predict_curve
+from kernelscale.curves import check_curve_sizes, default_convergence_rate, default_curve_sizes, predict_curve
+from kernelscale.estimates import Estimate
 from kernelscale.pool import make_pool, measure_pool_curve, pool_rows, pool_sample
 
 runner = CliRunner()
@@ -190,3 +193,56 @@ def test_sizes_alone_work_on_the_command_line_and_the_table_says_where_alpha_D_w
                                  "--no-intrinsic-dim", "--sizes", "1200,1800,2400"])
     assert result.exit_code == 0, result.output
     assert "L(D) at D = 2400" in result.output
+
+
+def test_the_continuation_law_on_an_exact_power_law_changes_nothing():
+    """#24 item 6: when the top-octave exponent already is the asymptote, the curve continues as that power law,
+    whatever the rate; the constant law (no asymptote) is the same power law."""
+    from kernelscale.curves import ContinuationLaw
+
+    s = Estimate(0.4, (0.38, 0.42))
+    for rate in (Estimate(0.1, (0.05, 0.2)), Estimate(1.0, (0.5, 2.0))):
+        law = ContinuationLaw(s, Estimate(0.4, (0.38, 0.42)), rate)
+        for u in (0.5, 2.0, 5.0):
+            assert law.log_drop(u).value == pytest.approx(0.4 * u, rel=1e-12)
+            assert law.local_exponent(u).value == pytest.approx(0.4, rel=1e-12)
+    constant = ContinuationLaw(s)
+    assert constant.name == "constant" and constant.log_drop(2.0).value == pytest.approx(0.8)
+    assert constant.log_drop(2.0).ci == pytest.approx((0.76, 0.84))
+
+
+def test_the_continuation_moves_toward_its_asymptote_at_its_rate():
+    """The local exponent starts at s_r, is halfway to s_inf at u = log 2 / rate, and tends to s_inf; log L is its
+    integral, so the drop lies between the constant continuations at s_r and at s_inf; the band holds every corner."""
+    from kernelscale.curves import ContinuationLaw
+
+    law = ContinuationLaw(Estimate(0.6, (0.55, 0.65)), Estimate(0.3, (0.25, 0.35)), Estimate(0.5, (0.25, 1.0)))
+    assert law.local_exponent(0.0).value == pytest.approx(0.6)
+    assert law.local_exponent(np.log(2) / 0.5).value == pytest.approx(0.45)
+    assert law.local_exponent(60.0).value == pytest.approx(0.3, abs=1e-9)
+    for u in (0.3, 1.0, 3.0):
+        drop = law.log_drop(u)
+        assert 0.3 * u < drop.value < 0.6 * u and drop.ci[0] <= drop.value <= drop.ci[1]
+        numeric = trapezoid([law.local_exponent(t).value for t in np.linspace(0, u, 2001)], dx=u / 2000)
+        assert drop.value == pytest.approx(numeric, rel=1e-6)
+    assert law.name == "toward-asymptote"
+
+
+def test_a_curve_says_how_it_continues_in_its_fields_and_words():
+    """predict continues with the top-octave exponent (the law benchmarks/extrapolate.py could not beat up to 8 n);
+    toward an asymptote, the curve's JSON names the law, the asymptote and the rate, and its words say so."""
+    from kernelscale.results import asymptotic_exponents
+
+    p = ks.predict("fc:depth=3,act=relu", "digits", n_samples=600, intrinsic=False)
+    curve = p.learning_curve
+    assert (curve.continuation_law, curve.asymptote, curve.convergence_rate) == ("constant", None, None)
+    assert "a power law with the local exponent" in curve.assumptions
+    asymptote = asymptotic_exponents(p.kernel_fit, p.target_fit)[0]
+    assert asymptote == p.alpha_D_task_aware  # the asymptote the table lists
+    bent = predict_curve(p.spectrum, curve.sizes, asymptote=asymptote, rate=default_convergence_rate(None))
+    assert bent.continuation_law == "toward-asymptote" and "toward the asymptote" in bent.assumptions
+    inside = [size for size in curve.sizes if size <= curve.reliable_up_to]
+    assert [bent.loss[curve.sizes.index(d)] for d in inside] == [curve.loss[curve.sizes.index(d)] for d in inside]
+    data = json.loads(dataclasses.replace(p, learning_curve=bent).to_json())["learning_curve"]
+    assert data["continuation_law"] == "toward-asymptote" and data["asymptote"] == asymptote.value
+    assert data["convergence_rate_ci"] == list(default_convergence_rate(None).ci)

@@ -1,9 +1,9 @@
 """Results in a notebook: a repr of one screen, pandas tables and matplotlib figures.
 
-A result class lists the fields and properties its repr shows (``REPR_FIELDS``), names its figure
-(``PLOT``, a function of :mod:`kernelscale.plots`, the layer above, loaded by name when a figure is asked for) and gives its table's rows (``frame_records()``, one dict per row,
-an Estimate as three columns ``x``, ``x_low``, ``x_high``). pandas is optional: kernelscale does not require it, and
-``to_frame()`` says how to get it.
+A result class lists the fields and properties its repr shows (``REPR_FIELDS``), names its figure (``PLOT``, a
+function of :mod:`kernelscale.plots`, the layer above, loaded by name when a figure is asked for) and gives its
+table's rows (``frame_records()``, one dict per row, an Estimate as three columns ``x``, ``x_low``, ``x_high``).
+pandas is optional: kernelscale does not require it, and ``to_frame()`` says how to get it.
 """
 
 from __future__ import annotations

@@ -164,7 +164,8 @@ _SEED = typer.Option(0, "--seed", help="seed of the sample and of random targets
 _DEVICE = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)")
 _JSON = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout")
 _NO_CACHE = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache")
-_CACHE = typer.Option(None, "--cache", help="kernel cache folder (default $KERNELSCALE_CACHE, else ~/.cache/kernelscale)")
+_CACHE = typer.Option(None, "--cache", help="kernel cache folder (default $KERNELSCALE_CACHE, else "
+                      "~/.cache/kernelscale)")
 _SIZES = typer.Option(None, "--sizes", help="training-set sizes D, comma-separated")
 _WIDTHS = typer.Option(None, "--widths", help="widths of the random-feature networks")
 _REPEATS = typer.Option(5, "--repeats", help="independent repeats per point (>= 2)")

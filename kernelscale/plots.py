@@ -255,7 +255,8 @@ def plot_comparison(comparison, path: str | os.PathLike | None = None) -> Figure
     ax.plot(comparison.theory_sizes, comparison.theory_errors, "-",
             label=f"theory E_g(D): {comparison.alpha_D_predicted.value:.3f}")
     _trivial_line(ax, comparison.prediction.trivial_loss)
-    ax.set(xlabel="training-set size D", ylabel=f"held-out test loss L(D)\n({LOSS})", title="alpha_D: loss against data")
+    ax.set(xlabel="training-set size D", ylabel=f"held-out test loss L(D)\n({LOSS})",
+           title="alpha_D: loss against data")
     ax.legend(fontsize=7)
     readable_log_ticks(ax)
     if "width" in curves:

@@ -45,6 +45,10 @@ CASES = [  # (data, n, pool size M)
     ("sphere:dim=4,target=gp", 1000, 10000),
     ("teacher:dim=3", 1000, 10000),
 ]
+# --far (issue 24): samples of n = 600 from pools of 14,000, measured at 2 n, 5 n, 10 n and 20 n
+FAR_CASES = [("sphere:dim=3,target=gp", 600, 14000), ("sphere:dim=4,target=gp", 600, 14000),
+             ("teacher:dim=3", 600, 14000)]
+FAR_MULTIPLES = (2, 5, 10, 20)
 SEEDS = (0, 1, 2)
 REPEATS = 6
 GOAL_LOSS, GOAL_EXPONENT = 0.10, 0.03
@@ -109,11 +113,12 @@ def summary(name, predicted, measured_loss, measured_exponent, sizes):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="digits only")
+    parser.add_argument("--far", action="store_true", help="synthetic pools measured at 2 n, 5 n, 10 n and 20 n")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="sample seeds, comma-separated")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "extrapolate.md"))
     parser.add_argument("--figure", default=str(Path(__file__).parent.parent / "docs" / "extrapolate.png"))
     args = parser.parse_args()
-    cases = CASES[:1] if args.quick else CASES
+    cases = FAR_CASES if args.far else CASES[:1] if args.quick else CASES
     seeds = tuple(int(s) for s in args.seeds.split(","))
     lines = [describe(), "", f"architecture {ARCH} (NTK); {REPEATS} repeats per measured size; seeds {seeds}", ""]
     print("\n".join(lines), flush=True)
@@ -122,8 +127,9 @@ def main() -> None:
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.4))
     for (data, n, pool_size), ax in zip(cases, axes.ravel()):
         start = time.perf_counter()
-        largest = min(8 * n, pool_size - test_points(pool_size))
-        sizes = tuple(int(round(d)) for d in np.geomspace(2 * n, largest, 4))
+        largest = min((20 if args.far else 8) * n, pool_size - test_points(pool_size))
+        sizes = (tuple(m * n for m in FAR_MULTIPLES) if args.far else
+                 tuple(int(round(d)) for d in np.geomspace(2 * n, largest, 4)))
         pool = make_pool(ARCH, data, pool_size=pool_size, max_size=largest, seed=0)
         measured, errors = measure_pool_curve(pool, sizes, repeats=REPEATS, seed=0)
         measured_loss = np.asarray(measured.losses).mean(axis=1)

@@ -124,7 +124,8 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     tally: dict[str, list[tuple[bool, bool]]] = {}
     coverage = [0, 0, 0]  # loss bands agreeing, exponent intervals agreeing, rows
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8.4))
+    rows = -(-len(cases) // 3)
+    fig, axes = plt.subplots(rows, 3, figsize=(15, 4.2 * rows), squeeze=False)
     for (data, n, pool_size), ax in zip(cases, axes.ravel()):
         start = time.perf_counter()
         largest = min((20 if args.far else 8) * n, pool_size - test_points(pool_size))
@@ -162,11 +163,12 @@ def main() -> None:
             spec = prediction.spectrum
             # tried: the continuation's local exponent moving toward an asymptote at the rate 1/d (curves.ContinuationLaw)
             rate = default_convergence_rate(manifold_dimension(prediction.intrinsic_dimension))
+            bent_curves = {}
             for name, asymptote in (("toward the asymptote", asymptotic_exponents(prediction.kernel_fit,
                                                                                  prediction.target_fit)[0]),
                                     ("toward alpha_K", prediction.alpha_K)):
                 if asymptote is not None:
-                    bent = predict_curve(spec, curve.sizes, asymptote=asymptote, rate=rate)
+                    bent = bent_curves[name] = predict_curve(spec, curve.sizes, asymptote=asymptote, rate=rate)
                     methods.append((f"tried: {name}, seed {seed}",
                                     np.array([bent.loss[bent.sizes.index(d)].value for d in sizes])))
             straight = straight_continuation(spec, sizes)
@@ -189,8 +191,13 @@ def main() -> None:
                 ax.loglog(sizes, power, ":", color="C3", label="baseline power law (seed 0)")
                 if straight is not None:
                     ax.loglog(sizes, straight, "--", color="C2", label="straight continuation (seed 0)")
+                if "toward the asymptote" in bent_curves:
+                    bent = bent_curves["toward the asymptote"]
+                    ax.loglog(bent.sizes, [e.value for e in bent.loss], "-.", color="C1",
+                              label="tried: toward the asymptote (seed 0)")
         ax.axvline(n, color="grey", ls=":")
-        ax.set(xlabel="training-set size D", ylabel="test MSE  L(D)", title=f"{data}, sample n = {n}")
+        ax.set(xlabel="training-set size D", ylabel="test loss L(D) (squared error summed over outputs)",
+               title=f"{data}, sample n = {n}")
         ax.legend(fontsize=6)
         readable_log_ticks(ax)
         lines.append("")

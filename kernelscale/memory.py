@@ -60,7 +60,7 @@ class MemoryPlan:
 
     def max_n(self) -> int:
         """Largest n whose matrix and eigendecomposition (about 4 n^2 float64 numbers) fit in host memory."""
-        return int(np.sqrt(self.host_available / (4 * BYTES)))
+        return largest_n(self.host_available)
 
 
 
@@ -87,6 +87,11 @@ def available_device_memory(device: jax.Device) -> int:
 def full_eigh_bytes(n: int) -> int:
     """Host bytes of an (n, n) float64 matrix plus its full eigendecomposition (eigenvectors and workspace): 4 n^2."""
     return 4 * n * n * BYTES
+
+
+def largest_n(host_available: int) -> int:
+    """Largest n whose matrix and full eigendecomposition (:func:`full_eigh_bytes`) fit in ``host_available`` bytes."""
+    return int(np.sqrt(host_available / (4 * BYTES)))
 
 
 def pair_numbers(arch: Architecture, point_shape: tuple[int, ...]) -> int:
@@ -187,7 +192,7 @@ def plan_memory(arch: Architecture, x: np.ndarray, *, device: jax.Device, batch_
         raise MemoryPlanError(
             f"n={n} needs {full_eigh_bytes(n) / 2**30:.1f} GiB of host memory for the kernel matrix and its "
             f"eigendecomposition, but {host_available / 2**30:.1f} GiB are available. Use n <= "
-            f"{int(np.sqrt(host_available / (4 * BYTES)))} on this machine.")
+            f"{largest_n(host_available)} on this machine.")
     batch_size, numbers, counted, device_available = plan_block(arch, x, device=device, batch_size=batch_size,
                                                                 device_available=device_available)
     return MemoryPlan(n=n, batch_size=batch_size, matrix_bytes=matrix_bytes,

@@ -13,7 +13,6 @@ from .architectures import Architecture, as_architecture
 from .curves import CurveGrids, PredictedCurve, curve_grids, predict_curve, width_local_exponent
 from .data import Dataset, load_sample
 from .errors import DataError
-from .estimates import Estimate
 from .fit import TailFit, block_averaged_target, fit_tail_exponent
 from .intrinsic import IntrinsicDimension, intrinsic_dimension
 from .kernels import compute_kernel, kernel_operator, select_devices
@@ -160,19 +159,17 @@ def fit_tails(spec: Spectrum, dimension: IntrinsicDimension | None) -> tuple[Tai
                                          **spec.totals("target"))
 
 
-def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: float,
-                     asymptotes: tuple[Estimate | None, Estimate | None] = (None, None), rate: Estimate | None = None
+def predicted_curves(spec: Spectrum, grids: CurveGrids, *, ridge: float, noise: float
                      ) -> tuple[PredictedCurve | None, PredictedCurve | None]:
-    """L(D) (label noise per output column, summed) and L(P) on the grids, continued toward ``asymptotes`` (of D and
-    of P, e.g. :func:`kernelscale.results.asymptotic_exponents`; None, predict's choice: with their top-octave
-    exponents, which benchmarks/extrapolate.py found as good up to 8 n) at ``rate``; None without a target or with
-    the top-k solver (its spectrum lacks the tail the theory sums over)."""
+    """L(D) (label noise per output column, summed) and L(P) on the grids, continued past the reliable range with
+    their top-octave exponents (bending toward an asymptote, :class:`kernelscale.curves.ContinuationLaw`, did no
+    better in benchmarks/extrapolate.py); None without a target or with the top-k solver (its spectrum lacks the
+    tail the theory sums over)."""
     if spec.target_powers is None or spec.solver != "full":
         return None, None
     outputs = spec.target.shape[1]
-    return (predict_curve(spec, grids.sizes, kind="D", ridge=ridge, noise=noise * outputs, asymptote=asymptotes[0],
-                          rate=rate),
-            predict_curve(spec, grids.features, kind="P", asymptote=asymptotes[1], rate=rate))
+    return (predict_curve(spec, grids.sizes, kind="D", ridge=ridge, noise=noise * outputs),
+            predict_curve(spec, grids.features, kind="P"))
 
 
 def manifold_dimension(dimension: IntrinsicDimension | None) -> float | None:

@@ -31,7 +31,6 @@ from kernelscale.plots import readable_log_ticks
 from kernelscale import theory
 from kernelscale.curves import default_convergence_rate, default_curve_sizes, predict_curve
 from kernelscale.predict import manifold_dimension
-from kernelscale.results import asymptotic_exponents
 from kernelscale.fit import fit_tail_exponent
 from kernelscale.measurements import default_measured_sizes, kernel_regression_losses
 from kernelscale.pool import make_pool, measure_pool_curve, pool_rows, pool_sample, test_points
@@ -124,6 +123,8 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     tally: dict[str, list[tuple[bool, bool]]] = {}
     coverage = [0, 0, 0]  # loss bands agreeing, exponent intervals agreeing, rows
+    # kernelscale's loss band at the largest measured size up to 10 n, relative to the loss, and the rows it covers
+    band_widths, band_coverage = {"quadrature": [], "corners": []}, {"quadrature": 0, "corners": 0}
     rows = -(-len(cases) // 3)
     fig, axes = plt.subplots(rows, 3, figsize=(15, 4.2 * rows), squeeze=False)
     for (data, n, pool_size), ax in zip(cases, axes.ravel()):
@@ -157,20 +158,28 @@ def main() -> None:
             coverage[0] += sum(r.loss_verdict == "agree" for r in rows)
             coverage[1] += sum(r.exponent_verdict == "agree" for r in rows)
             coverage[2] += len(rows)
+            # the bands as predict combines them (in quadrature) and as the worst case over the corners
+            corners = predict_curve(prediction.spectrum, curve.sizes, asymptote=curve.asymptote,
+                                    rate=curve.convergence_rate, band="corners")
+            for combined, other in (("quadrature", curve), ("corners", corners)):
+                band = other.loss[other.sizes.index(max(d for d in sizes if d <= 10 * n))]
+                band_widths[combined].append((band.ci[0] / band.value - 1, band.ci[1] / band.value - 1))
+                band_coverage[combined] += sum(r.loss_verdict == "agree"
+                                               for r in pool_rows(other, measured, errors, seed=seed))
             predicted = np.array([curve.loss[curve.sizes.index(d)].value for d in sizes])
-            methods = [(f"kernelscale, seed {seed} ({seconds_predict:.1f} s; bands: "
+            methods = [(f"kernelscale ({curve.continuation_law}), seed {seed} ({seconds_predict:.1f} s; bands: "
                         f"{sum(r.loss_verdict == 'agree' for r in rows)}/{len(rows)} agree)", predicted)]
             spec = prediction.spectrum
-            # tried: the continuation's local exponent moving toward an asymptote at the rate 1/d (curves.ContinuationLaw)
+            # kernelscale's continuation moves toward the listed asymptote (curve.asymptote); beside it, the constant
+            # continuation it replaced, and the same law toward alpha_K
             rate = default_convergence_rate(manifold_dimension(prediction.intrinsic_dimension))
-            bent_curves = {}
-            for name, asymptote in (("toward the asymptote", asymptotic_exponents(prediction.kernel_fit,
-                                                                                 prediction.target_fit)[0]),
-                                    ("toward alpha_K", prediction.alpha_K)):
-                if asymptote is not None:
-                    bent = bent_curves[name] = predict_curve(spec, curve.sizes, asymptote=asymptote, rate=rate)
-                    methods.append((f"tried: {name}, seed {seed}",
-                                    np.array([bent.loss[bent.sizes.index(d)].value for d in sizes])))
+            other_curves = {"constant continuation": predict_curve(spec, curve.sizes)}
+            if prediction.alpha_K is not None:
+                other_curves["toward alpha_K"] = predict_curve(spec, curve.sizes, asymptote=prediction.alpha_K,
+                                                               rate=rate)
+            for name, other in other_curves.items():
+                methods.append((f"compared: {name}, seed {seed}",
+                                np.array([other.loss[other.sizes.index(d)].value for d in sizes])))
             straight = straight_continuation(spec, sizes)
             if straight is not None:
                 methods.append((f"lost: straight continuation, seed {seed}", straight))
@@ -191,10 +200,9 @@ def main() -> None:
                 ax.loglog(sizes, power, ":", color="C3", label="baseline power law (seed 0)")
                 if straight is not None:
                     ax.loglog(sizes, straight, "--", color="C2", label="straight continuation (seed 0)")
-                if "toward the asymptote" in bent_curves:
-                    bent = bent_curves["toward the asymptote"]
-                    ax.loglog(bent.sizes, [e.value for e in bent.loss], "-.", color="C1",
-                              label="tried: toward the asymptote (seed 0)")
+                constant = other_curves["constant continuation"]
+                ax.loglog(constant.sizes, [e.value for e in constant.loss], "-.", color="C1",
+                          label="constant continuation (seed 0)")
         ax.axvline(n, color="grey", ls=":")
         ax.set(xlabel="training-set size D", ylabel="test loss L(D) (squared error summed over outputs)",
                title=f"{data}, sample n = {n}")
@@ -208,8 +216,16 @@ def main() -> None:
                      f"{sum(r[1] for r in results)} of {len(results)}")
     lines.append(f"- kernelscale's 95% bands agree with the measured loss in {coverage[0]} of {coverage[2]} rows, its "
                  f"local-exponent intervals in {coverage[1]} of {coverage[2]}")
+    for combined, widths in band_widths.items():
+        low, high = np.asarray(widths).T
+        lines.append(f"- loss bands combined {'in ' if combined == 'quadrature' else 'over the '}{combined}"
+                     f"{' (predict)' if combined == 'quadrature' else ''}: agree with the measured loss in "
+                     f"{band_coverage[combined]} of {coverage[2]} rows; at the largest measured size up to 10 n "
+                     f"median {np.median(low):+.0%} / {np.median(high):+.0%}, widest {low.min():+.0%} / "
+                     f"{high.max():+.0%}, within +-25% in {int(np.sum((low >= -0.25) & (high <= 0.25)))} of "
+                     f"{len(widths)} predictions")
     text = "\n".join(lines) + "\n"
-    print("\n".join(lines[-len(tally) - 3:]))
+    print("\n".join(lines[-len(tally) - 5:]))
     Path(args.out).write_text(text)
     fig.tight_layout()
     fig.savefig(args.figure, dpi=100)

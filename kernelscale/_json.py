@@ -27,8 +27,12 @@ from .estimates import Estimate
 # 1: the keys written before the schema had a version; 2: the same keys, with "schema_version" and, beside them,
 # new keys only (Prediction's eigensolver_reason, preprocessing, resumed_blocks and trivial_loss; IntrinsicDimension's
 # subsampled_from; a predicted curve's continuation_law, asymptote and convergence_rate; a comparison row's kind and
-# note)
-SCHEMA_VERSION = 2
+# note); 3: Prediction's alpha_W is the recommended width exponent, the local exponent of L(P) at the new
+# "alpha_W_at" (as alpha_D is of L(D)), on the new "width_kernel" (the NNGP by default); the asymptote it replaced
+# is "alpha_W_asymptote" (with "alpha_W_basis", "width_kernel_fit" and "width_target_fit"); "alpha_W_local" and
+# "width_features" are gone (their range ran past the reliable range P <= n/8 the curve states)
+SCHEMA_VERSION = 3
+REMOVED_IN_3 = ("alpha_W_local", "alpha_W_local_ci", "width_features")
 
 
 def _strip_optional(annotation: Any) -> Any:

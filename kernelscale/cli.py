@@ -160,6 +160,8 @@ _ARCH = typer.Option(..., "--arch", help="architecture spec, e.g. fc:depth=3,act
 _DATA = typer.Option(..., "--data", help="data spec, e.g. digits, mnist5k, sphere:dim=4,target=gp")
 _N = typer.Option(None, "--n", help="sample size n; the kernel is n x n (default: min(2000, the data's size))")
 _KERNEL = typer.Option("ntk", "--kernel", help="ntk or nngp")
+_WIDTH_KERNEL = typer.Option("nngp", "--width-kernel", help="the kernel of the random features that L(P) and alpha_W "
+                             "describe: nngp (a network's readout features) or ntk")
 _SEED = typer.Option(0, "--seed", help="seed of the sample and of random targets")
 _DEVICE = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)")
 _JSON = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout")
@@ -199,11 +201,14 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
                                                    "curve L(P), increasing (default: the sizes)"),
             at: Optional[int] = typer.Option(None, "--at", help="the size D at which the recommended alpha_D is read "
                                              "from L(D) (default: the largest size <= 10 n)"),
-            ridge: float = _RIDGE, noise: float = _NOISE) -> None:
+            at_features: Optional[int] = typer.Option(None, "--at-features", help="the feature count P at which the "
+                                                      "recommended alpha_W is read from L(P) (default: the largest "
+                                                      "feature count <= 10 n)"),
+            width_kernel: str = _WIDTH_KERNEL, ridge: float = _RIDGE, noise: float = _NOISE) -> None:
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample, and the loss curves L(D) and
     L(P) past it."""
-    _check(n=n, kernel=kernel, seed=seed, device=device, eigensolver=eigensolver, n_eigs=n_eigs, at=at, ridge=ridge,
-           noise=noise)
+    _check(n=n, kernel=kernel, seed=seed, device=device, eigensolver=eigensolver, n_eigs=n_eigs, at=at,
+           at_features=at_features, width_kernel=width_kernel, ridge=ridge, noise=noise)
     _check_outputs(json_path, plot, cache, no_cache)
     size_list, feature_list = _ints(sizes, "--sizes"), _ints(features, "--features")
     from .predict import predict as api_predict
@@ -211,7 +216,8 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
     result = _run(lambda progress: api_predict(arch, data, n_samples=n, kernel=kernel, seed=seed, device=device,
                                                use_cache=not no_cache, intrinsic=not no_intrinsic,
                                                eigensolver=eigensolver, n_eigs=n_eigs, sizes=size_list,
-                                               features=feature_list, at=at, ridge=ridge, noise=noise,
+                                               features=feature_list, at=at, at_features=at_features,
+                                               width_kernel=width_kernel, ridge=ridge, noise=noise,
                                                progress=progress))
     _say_where_the_kernel_came_from(result)
     _output(result, json_path, plot, "plot_spectrum")
@@ -269,10 +275,10 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): both curves"),
-            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE, width_kernel: str = _WIDTH_KERNEL) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, ridge=ridge, noise=noise, pool=pool,
-           trained_width=trained_width, device=device)
+           trained_width=trained_width, device=device, width_kernel=width_kernel)
     _check_outputs(json_path, plot, cache, no_cache)
     size_list, width_list = _ints(sizes, "--sizes"), _ints(widths, "--widths")
     if pool is not None:
@@ -290,7 +296,7 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
         arch, data, n_samples=n, kernel=kernel, seed=seed, sizes=size_list, widths=width_list, repeats=repeats,
         ridge=ridge, noise=noise, width=not no_width, finite_width=finite_width, trained=trained,
         trained_widths=trained_list, trained_width=trained_width, training=training, device=device,
-        use_cache=not no_cache, progress=progress))
+        use_cache=not no_cache, width_kernel=width_kernel, progress=progress))
     _say_where_the_kernel_came_from(result.prediction)
     _output(result, json_path, plot, "plot_comparison")
 

@@ -37,14 +37,13 @@ from .errors import DataError, SpecError
 from .estimates import Verdict
 from .finite_width import finite_width_errors
 from .fit import fit_curve
-from .kernels import compute_kernel
 from .measure import measure
 from .measurements import feature_count
 from .options import Flag, validated
 from .predict import predict
 from .progress import Progress, no_progress
 from .results import Comparison, ComparisonRow, Curve, Measurement, RowKind
-from .spectrum import Spectrum, spectrum
+from .spectrum import Spectrum
 from .training import TrainingSettings
 
 
@@ -54,7 +53,7 @@ def compare(arch, data, *, n_samples: int | None = None, kernel: str = "ntk", se
             widths=None, repeats: int = 5, ridge: float = 0.0, noise: float = 0.0, width: bool = True,
             finite_width: bool = False, trained: bool = False, trained_widths=None, trained_width: int = 64,
             training: TrainingSettings | None = None, device: str | None = None, use_cache: bool = True,
-            progress: Progress = no_progress) -> Comparison:
+            width_kernel: str = "nngp", progress: Progress = no_progress) -> Comparison:
     """Predict (spectrum, fits, learning-curve and width theory) and measure (kernel regression against D; when
     ``width``, linear random features against P and finite networks' readout features against width) on the same
     ``n_samples`` points of ``data``; see the module docstring.
@@ -64,7 +63,10 @@ def compare(arch, data, *, n_samples: int | None = None, kernel: str = "ntk", se
 
     ``trained`` adds rows measured on networks trained with optax (:mod:`kernelscale.training`, settings
     ``training``): test loss against D at ``trained_width``, and against ``trained_widths`` on all training points.
-    The theory is the kernel's, so these rows show how far a trained network is from its kernel."""
+    The theory is the kernel's, so these rows show how far a trained network is from its kernel.
+
+    ``width_kernel``: the kernel of the width theory, as in :func:`kernelscale.predict` (the NNGP, whose random
+    features a network's readout features are); the alpha_W rows and the prediction's L(P) share its spectrum."""
     arch = as_architecture(arch)
     if finite_width and not width:
         raise DataError("finite_width explains the readout width curve; it needs width=True.")
@@ -77,7 +79,7 @@ def compare(arch, data, *, n_samples: int | None = None, kernel: str = "ntk", se
     dataset = load_sample(data, n_samples=n_samples, seed=seed, input_kind=arch.input_kind)
     start = time.perf_counter()
     prediction = predict(arch, dataset, kernel=kernel, seed=seed, device=device, use_cache=use_cache,
-                         progress=progress)
+                         width_kernel=width_kernel if width else kernel, progress=progress)
     spec = prediction.spectrum
     if spec.target is None:
         raise DataError(f"the data {dataset.name!r} has no target; a comparison needs labels.")
@@ -93,9 +95,8 @@ def compare(arch, data, *, n_samples: int | None = None, kernel: str = "ntk", se
     rows, theory_errors = _data_rows(prediction, measurement, ridge=ridge, noise=noise, trained=trained)
     fields = {"width_theory_errors": None}
     if width:
-        width_rows, fields = _width_rows(arch, dataset.x, spec, measurement, kernel=kernel, seed=seed, device=device,
-                                         use_cache=use_cache, finite_width=finite_width, trained=trained,
-                                         progress=progress)
+        width_rows, fields = _width_rows(arch, dataset.x, prediction.width_spectrum, measurement, seed=seed,
+                                         device=device, finite_width=finite_width, trained=trained, progress=progress)
         rows += width_rows
     seconds_predict += time.perf_counter() - start - (fields.get("seconds_finite_width") or 0.0)
     return Comparison(rows=tuple(rows), theory_errors=theory_errors, prediction=prediction, measurement=measurement,
@@ -118,23 +119,18 @@ def _data_rows(prediction, measurement: Measurement, *, ridge: float, noise: flo
     return rows, theory_errors
 
 
-def _width_rows(arch: Architecture, x, spec: Spectrum, measurement: Measurement, *, kernel: str, seed: int, device,
-                use_cache: bool, finite_width: bool, trained: bool, progress: Progress
-                ) -> tuple[list[ComparisonRow], dict]:
-    """The alpha_W rows of :func:`compare` (see the module docstring) and the Comparison fields they fill."""
+def _width_rows(arch: Architecture, x, nngp_spec: Spectrum, measurement: Measurement, *, seed: int, device,
+                finite_width: bool, trained: bool, progress: Progress) -> tuple[list[ComparisonRow], dict]:
+    """The alpha_W rows of :func:`compare` (see the module docstring) on the width kernel's spectrum (the
+    prediction's), and the Comparison fields they fill."""
     readout, linear = measurement.curves["width"], measurement.curves["linear_rf"]
-    if kernel == "nngp":
-        nngp_spec = spec
-    else:
-        nngp = compute_kernel(arch, x, kind="nngp", device=device, use_cache=use_cache).matrix
-        nngp_spec = spectrum(nngp, spec.target, seed=seed, device=device)
     rows = [ComparisonRow(RowKind.W_LINEAR_RF, width_theory_exponent(nngp_spec, linear.x)[0], linear.fit.exponent)]
     theory, theory_errors = width_theory_exponent(nngp_spec, readout.features, readout.x)
     rows.append(_readout_row(arch, ComparisonRow(RowKind.W_READOUT, theory, readout.fit.exponent)))
     fields = {"width_theory_errors": theory_errors}
     if finite_width:
         progress("finite-width check", 0, 1)
-        errors, counts, seconds = finite_width_errors(arch, x, spec.target, readout.x, repeats=len(readout.losses[0]),
+        errors, counts, seconds = finite_width_errors(arch, x, nngp_spec.target, readout.x, repeats=len(readout.losses[0]),
                                                       seed=seed, device=device)
         curve = Curve("finite_width", "width", readout.x, counts, tuple(tuple(float(e) for e in row) for row in errors),
                       None, fit_curve(readout.x, errors, seed=seed), None,

@@ -10,20 +10,29 @@ The method, chosen by ``benchmarks/extrapolate.py`` (docs/benchmarks.md, which a
   interval of :func:`kernelscale.theory.extrapolate_to_infinite_pool`). This is ``compare``'s recommended method,
   within 0.03 in exponent of held-out kernel regression on every digits, mnist5k and ReLU sphere row of
   ``benchmarks/compare.py`` (docs/benchmarks.md; smooth activations on the sphere run up to 21% high).
-* Past ``D_r``: a power law from ``D_r``, ``L(D) = L(D_r) (D / D_r)^-s``, with ``s`` the theory's local exponent
-  over ``[D_r/2, D_r]``, extrapolated to an infinite pool the same way. The band combines L(D_r)'s band with s's
-  interval, so it widens like ``log(D / D_r)``.
+* Past ``D_r``: the local exponent moves from the theory's top-octave exponent ``s_r`` (over ``[D_r/2, D_r]``,
+  extrapolated to an infinite pool the same way) toward the task-aware asymptote ``min(a - 1, 2b)`` the table lists
+  as ``(D / D_r)^-r``, with ``r = 1/d``
+  on data of intrinsic dimension d (:class:`ContinuationLaw`). The band adds the shifts from the intervals of
+  ``s_r``, the asymptote and ``r`` (``r`` within a factor 2) and L(D_r)'s band in quadrature. On the ReLU NTK's
+  exact operator spectrum of the sphere this law reproduces the full spectrum's curve at 2 n to 10 n within 5%
+  where the constant power law with ``s_r`` falls 18 to 20% low (tests/test_curves.py); on samples the two tie up
+  to 8 n and this one does a little better at 10 n and 20 n (benchmarks/extrapolate.py). When the target's decay
+  was not fitted, the constant continuation: the duality's alpha_K assumes a = b, which a failed target fit does
+  not support (:func:`kernelscale.predict.predicted_curves`).
 
 Continuing the sample's eigenvalues and target powers with their fitted power laws (the straight continuation)
 lost: 0.18 to 0.69 of the measured loss at D = 2n to 8n on every data set. So did correcting the pool theory up to
-0.9 n by a finite-pool bias linear in D/n (off by more than 10% in 15 of 18 cases). L(P) is built the same way from the width theory ``E_W(P)``
-(:func:`kernelscale.theory.width_curve`), which has no held-out correction (random features at infinite data), with
-the reliable range ending at P_r = n/8.
+0.9 n by a finite-pool bias linear in D/n (off by more than 10% in 15 of 18 cases). L(P) is built the same way from
+the width theory ``E_W(P)`` (:func:`kernelscale.theory.width_curve`) on the width kernel's spectrum (the NNGP by
+default), which has no held-out correction (random features at infinite data), with the reliable range ending at
+P_r = n/8 and the asymptote ``min(a - 1, b)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -53,7 +62,8 @@ class PredictedCurve:
       local_exponent: (m,) ``-d log L / d log x`` at each size (over one octave around it in the reliable range;
         the continuation's exponent past it), with intervals (JSON: ``local_exponent`` and ``local_exponent_ci``).
       reliable_up_to: x_r (n/4 for D, n/8 for P): up to it the curve is the sample's theory, past it the
-        continuation.
+        continuation (the one reliable range: the tables mark sizes past it, and every exponent past it is the
+        continuation's).
       continuation_exponent: s_r and its interval, the local exponent over the window ``continuation_window``.
       n: the sample size; ridge, noise: as in :func:`kernelscale.theory.learning_curve` (noise summed over columns).
       assumptions: what the curve assumed, in words.
@@ -90,21 +100,22 @@ class ContinuationLaw:
     """The curve past x_r (u = log(x / x_r)): its local exponent ``s(u) = s_inf + (s_r - s_inf) exp(-rate u)``
     moves from the top-octave exponent s_r toward the asymptote s_inf, so
     ``log L(x) = log L(x_r) - s_inf u - (s_r - s_inf) (1 - exp(-rate u)) / rate``. Without an asymptote, s stays s_r
-    (the constant continuation). Every argument is an Estimate; the band is the extreme of the 8 corners of their
-    intervals (and of L(x_r)'s band)."""
+    (the constant continuation). Every argument is an Estimate. ``band``: how their intervals combine,
+    ``"quadrature"`` (each one's shift with the others at their values, added in quadrature on each side: independent
+    errors) or ``"corners"`` (the extremes over the 8 corners: the worst case)."""
 
     start: Estimate
     asymptote: Estimate | None = None
     rate: Estimate | None = None
+    band: str = "quadrature"
+
+    def __post_init__(self):
+        if self.band not in ("quadrature", "corners"):
+            raise ParameterError(f"band must be 'quadrature' or 'corners'; got {self.band!r}.")
 
     @property
     def name(self) -> str:
         return "constant" if self.asymptote is None else "toward-asymptote"
-
-    def _corners(self):
-        if self.asymptote is None:
-            return [(s, s, 1.0) for s in self.start.ci]
-        return [(s, a, r) for s in self.start.ci for a in self.asymptote.ci for r in self.rate.ci]
 
     @staticmethod
     def _drop(u: float, start: float, asymptote: float, rate: float) -> float:
@@ -114,19 +125,50 @@ class ContinuationLaw:
     def _local(u: float, start: float, asymptote: float, rate: float) -> float:
         return asymptote + (start - asymptote) * math.exp(-rate * u)
 
-    def _point(self) -> tuple[float, float, float]:
-        if self.asymptote is None:
-            return self.start.value, self.start.value, 1.0
-        return self.start.value, self.asymptote.value, self.rate.value
+    def _estimates(self) -> tuple[Estimate, ...]:
+        return (self.start,) if self.asymptote is None else (self.start, self.asymptote, self.rate)
+
+    def _arguments(self, values) -> tuple[float, float, float]:
+        """(start, asymptote, rate) from the parameters' values (the constant law: the start twice)."""
+        return (values[0], values[0], 1.0) if self.asymptote is None else tuple(values)
+
+    def _estimate(self, function, u: float) -> Estimate:
+        point = [e.value for e in self._estimates()]
+        value = function(u, *self._arguments(point))
+        shifts = []  # per parameter: the shifts of the function at its interval's two ends
+        for k, estimate in enumerate(self._estimates()):
+            shifts.append([function(u, *self._arguments(point[:k] + [end] + point[k + 1:])) - value
+                           for end in _bounds(estimate)])
+        if self.band == "corners":
+            corners = [function(u, *self._arguments(list(c))) for c in itertools.product(
+                *(_bounds(e) for e in self._estimates()))]
+            return Estimate(value, (min(corners), max(corners)))
+        below = math.sqrt(sum(min(0.0, *pair) ** 2 for pair in shifts))
+        above = math.sqrt(sum(max(0.0, *pair) ** 2 for pair in shifts))
+        return Estimate(value, (value - below, value + above))
 
     def log_drop(self, u: float) -> Estimate:
-        """log L(x_r) - log L(x) with its range over the corners."""
-        drops = [self._drop(u, *corner) for corner in self._corners()]
-        return Estimate(self._drop(u, *self._point()), (min(drops), max(drops)))
+        """log L(x_r) - log L(x) with its interval."""
+        return self._estimate(self._drop, u)
 
     def local_exponent(self, u: float) -> Estimate:
-        values = [self._local(u, *corner) for corner in self._corners()]
-        return Estimate(self._local(u, *self._point()), (min(values), max(values)))
+        return self._estimate(self._local, u)
+
+    def combined_with(self, value: float, band: tuple[float, float], u: float) -> tuple[float, tuple[float, float]]:
+        """log L(x) and its band from log L(x_r) = ``value`` with ``band``: the drop's interval and L(x_r)'s band
+        added as ``band`` says (in quadrature, or end to end for the corners)."""
+        drop = self.log_drop(u)
+        low, high = drop.ci
+        if self.band == "corners":
+            return value - drop.value, (band[0] - high, band[1] - low)
+        center = value - drop.value
+        return center, (center - math.hypot(value - band[0], high - drop.value),
+                        center + math.hypot(band[1] - value, drop.value - low))
+
+
+def _bounds(estimate: Estimate) -> tuple[float, float]:
+    """An estimate's interval; the value twice when it has none."""
+    return estimate.ci if estimate.ci is not None else (estimate.value, estimate.value)
 
 
 def default_convergence_rate(manifold_dim: float | None) -> Estimate:
@@ -163,26 +205,37 @@ def default_curve_sizes(n: int) -> tuple[int, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class CurveGrids:
-    """What predict evaluates: the sizes D of L(D), the feature counts P of L(P), and the size ``at`` where the
-    recommended alpha_D is read (one of ``sizes``)."""
+    """What predict evaluates: the sizes D of L(D), the feature counts P of L(P), and where the recommended
+    exponents are read: alpha_D at ``at`` (one of ``sizes``), alpha_W at ``at_features`` (one of ``features``)."""
 
     sizes: tuple[int, ...]
     features: tuple[int, ...]
     at: int
+    at_features: int
 
 
-def curve_grids(n: int, sizes=None, features=None, at: int | None = None) -> CurveGrids:
-    """Defaults: sizes 16 log-spaced from n/64 to 10 n; features as the sizes; ``at`` the largest size asked for that
-    is at most 10 n (the smallest when all are larger; a given ``at`` is added to the sizes when missing, and must
-    lie within them)."""
+def _read_at(grid: tuple[int, ...], at: int | None, n: int, what: str, option: str) -> tuple[tuple[int, ...], int]:
+    """The grid with ``at`` added, and ``at``: by default the largest size of the grid at most 10 n (the smallest
+    when all are larger)."""
+    if at is None:
+        at = max((size for size in grid if size <= 10 * n), default=grid[0])
+    if not grid[0] <= at <= grid[-1]:
+        raise ParameterError(f"{option}={at!r} must be an integer within {what} {grid[0]}..{grid[-1]}; choose one "
+                             "there or widen them.")
+    return tuple(sorted({*grid, int(at)})), int(at)
+
+
+def curve_grids(n: int, sizes=None, features=None, at: int | None = None,
+                at_features: int | None = None) -> CurveGrids:
+    """Defaults: sizes 16 log-spaced from n/64 to 10 n; features as the sizes; ``at`` (``at_features``) the largest
+    size (feature count) asked for that is at most 10 n (the smallest when all are larger; a given one is added to
+    its grid when missing, and must lie within it)."""
     sizes = check_curve_sizes(sizes if sizes is not None else default_curve_sizes(n), "sizes")
     features = check_curve_sizes(features if features is not None else sizes, "features")
-    if at is None:
-        at = max((size for size in sizes if size <= 10 * n), default=sizes[0])
-    if not sizes[0] <= at <= sizes[-1]:
-        raise ParameterError(f"at={at!r} must be an integer size within the learning curve's sizes "
-                             f"{sizes[0]}..{sizes[-1]}; choose one there or widen sizes.")
-    return CurveGrids(tuple(sorted({*sizes, int(at)})), features, int(at))
+    sizes, at = _read_at(sizes, at, n, "the learning curve's sizes", "at")
+    features, at_features = _read_at(features, at_features, n, "the width curve's feature counts",
+                                         "at_features")
+    return CurveGrids(sizes, features, at, at_features)
 
 
 def _check_spectrum(spec: Spectrum) -> None:
@@ -265,29 +318,6 @@ def width_theory_exponent(spec: Spectrum, features, x=None) -> tuple[Estimate, t
     return Estimate(estimate, (estimate - spread, estimate + spread)), tuple(full)
 
 
-def width_feature_grid(n: int) -> tuple[int, ...]:
-    """Feature counts P of predict's local width exponent: 5 log-spaced from 16 to n/4, the readout regime's range."""
-    return tuple(sorted({int(round(p)) for p in np.geomspace(16, n / 4, 5)}))
-
-
-def width_local_exponent(spec: Spectrum) -> tuple[Estimate | None, tuple[int, int] | None]:
-    """The width theory's local exponent over :func:`width_feature_grid` for the population, and that range: on the
-    sample's spectrum and its half-samples', extrapolated to an infinite pool (on the sample alone it runs 0.05 to
-    0.1 high at P up to n/4, tests/test_random_feature_theory.py). None without a target, with the top-k solver (its
-    spectrum lacks the tail that E_W sums over), or when a half-sample has too few eigenvalues above its noise
-    floor."""
-    if spec.target_powers is None or spec.solver != "full":
-        return None, None
-    features = width_feature_grid(spec.n)
-    halves = [(values, powers) for values, powers in zip(spec.half_eigenvalues, spec.half_target_powers)
-              if features[-1] < np.count_nonzero(values > spec.noise_floor)]
-    if len(features) < 2 or features[-1] >= spec.n_above_floor or not halves:
-        return None, None
-    full = width_curve(spec.eigenvalues, spec.target_powers, features).local_exponent()
-    result = extrapolate_to_infinite_pool(full, [width_curve(*half, features).local_exponent() for half in halves])
-    return result.estimate, (features[0], features[-1])
-
-
 def _lattice(reliable: int, smallest: float) -> np.ndarray:
     """Sizes ``reliable * 2^(-j/4)``, j = 0, 1, ..., down to below ``smallest / sqrt 2`` (at least one octave),
     rounded: the same points whatever sizes a user asks for, so a size's value never depends on the others."""
@@ -297,7 +327,8 @@ def _lattice(reliable: int, smallest: float) -> np.ndarray:
 
 
 def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0, noise: float = 0.0,
-                  asymptote: Estimate | None = None, rate: Estimate | None = None) -> PredictedCurve:
+                  asymptote: Estimate | None = None, rate: Estimate | None = None,
+                  band: str = "quadrature") -> PredictedCurve:
     """L(D) (``kind="D"``, kernel regression with ``ridge`` and label ``noise``) or L(P) (``kind="P"``, random
     features at infinite data) at ``sizes`` for the population, from the sample's :class:`~kernelscale.Spectrum`
     (with half-samples); see the module docstring.
@@ -307,6 +338,7 @@ def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0,
       sizes: training-set sizes D or feature counts P, positive and strictly increasing; any may exceed n.
       asymptote, rate: the exponent the curve tends to and the rate of :class:`ContinuationLaw` (rate default
         :func:`default_convergence_rate`); without an asymptote the curve continues with its top-octave exponent.
+      band: how the continuation's intervals combine (:class:`ContinuationLaw`).
     """
     _check_spectrum(spec)
     sizes = check_curve_sizes(sizes, "sizes" if kind == "D" else "features")
@@ -321,20 +353,20 @@ def predict_curve(spec: Spectrum, sizes, *, kind: str = "D", ridge: float = 0.0,
     on_lattice = np.isin(points, lattice)
     window = on_lattice & (points >= reliable / 2)
     continuation = theory.slope(window)
-    law = ContinuationLaw(continuation, asymptote, (rate or default_convergence_rate(None)) if asymptote else None)
+    law = ContinuationLaw(continuation, asymptote, (rate or default_convergence_rate(None)) if asymptote else None,
+                          band)
     population, top = theory.population(), int(np.searchsorted(points, reliable))
     band_r = theory.band(top)
     loss, exponents = [], []
     for size in sizes:
         if size <= reliable:
             j = int(np.searchsorted(points, size))
-            value, band = population[j], theory.band(j)
+            value, interval = population[j], theory.band(j)
             exponents.append(theory.slope(_octave(points, on_lattice, size, j, reliable)))
         else:
-            drop = law.log_drop(math.log(size / reliable))
-            value, band = population[top] - drop.value, (band_r[0] - drop.ci[1], band_r[1] - drop.ci[0])
+            value, interval = law.combined_with(population[top], band_r, math.log(size / reliable))
             exponents.append(law.local_exponent(math.log(size / reliable)))
-        loss.append(Estimate(math.exp(value), (math.exp(band[0]), math.exp(band[1]))))
+        loss.append(Estimate(math.exp(value), (math.exp(interval[0]), math.exp(interval[1]))))
     first = int(points[window][0])
     return PredictedCurve(kind, sizes, tuple(loss), tuple(exponents), reliable, continuation, (first, reliable), spec.n,
                           float(ridge), float(noise), _assumptions(kind, reliable, law, first), law.name,

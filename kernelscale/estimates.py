@@ -92,7 +92,9 @@ class Verdict(Described):
 class Basis(Described):
     """What a recommended exponent rests on."""
 
-    LEARNING_CURVE = ("learning-curve", "the local exponent of the predicted learning curve L(D) at the size asked for")
-    TASK_AWARE = ("task-aware", "the asymptote min(a - 1, 2b) of the target's and the kernel's decays")
+    LEARNING_CURVE = ("learning-curve", "the local exponent of the predicted curve (L(D) for alpha_D, L(P) for "
+                                        "alpha_W) at the size asked for")
+    TASK_AWARE = ("task-aware", "the asymptote of the target's and the kernel's decays: min(a - 1, 2b) for alpha_D, "
+                                "min(a - 1, b) for alpha_W")
     KERNEL_ONLY = ("kernel-only", "the duality asymptote alpha_K, which assumes the target weighs every "
                                   "eigen-direction equally")

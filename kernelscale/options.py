@@ -162,6 +162,7 @@ class Callback(Rule):
 PARAMETERS: dict[str, Rule] = {
     "kernel": OneOf(KERNELS),
     "kind": OneOf(KERNELS),
+    "width_kernel": OneOf(KERNELS),
     "device": OneOf(DEVICES, optional=True),
     "eigensolver": OneOf(EIGENSOLVERS),
     "input_kind": OneOf(INPUT_KINDS, optional=True),
@@ -173,6 +174,7 @@ PARAMETERS: dict[str, Rule] = {
     "repeats": Integer(2),
     "pool": Integer(2, optional=True),
     "at": Integer(1, optional=True),
+    "at_features": Integer(1, optional=True),
     "n_test": Integer(1, optional=True),
     "devices": Integer(1, optional=True),
     "batch_size": Integer(1, optional=True),

@@ -123,7 +123,7 @@ def plot_spectrum(prediction: Prediction, path: str | os.PathLike | None = None)
     right.set(xlabel="eigen-index i", ylabel="tail sum beyond i", title="tails and their power-law fits")
     right.legend(fontsize=7)
     if curves:
-        _predicted_curves_axes(axes[2], curves, prediction.n, prediction.trivial_loss)
+        _predicted_curves_axes(axes[2], curves, prediction.n, prediction.trivial_loss, prediction.width_kernel)
     for ax in axes:
         readable_log_ticks(ax)
     fig.suptitle(f"kernelscale predict: {short_title(prediction.arch, prediction.data)}", fontsize=9)
@@ -167,27 +167,33 @@ def _trivial_line(ax, trivial_loss: float | None) -> None:
         ax.axhline(trivial_loss, color="k", ls=":", lw=0.8, label=f"predicting 0: {trivial_loss:.4g}")
 
 
-def _predicted_curves_axes(ax, curves, n: int, trivial_loss: float | None = None) -> None:
+def _predicted_curves_axes(ax, curves, n: int, trivial_loss: float | None = None, width_kernel: str | None = None
+                           ) -> None:
     """The predicted L(D) and L(P) with their bands; dashed past the reliable range; the sample size and the trivial
     predictor's loss marked."""
+    kernel_word = f" of the {width_kernel.upper()}" if width_kernel else ""
     for color, curve in zip(("C0", "C2"), curves):
         sizes = np.asarray(curve.sizes, dtype=float)
         low, high = np.asarray([e.ci for e in curve.loss]).T
         label = ("L(D): kernel regression, D points" if curve.x_name == "D" else
-                 "L(P): P random features, infinite data")
+                 f"L(P): P random features{kernel_word}, infinite data")
         inside = sizes <= curve.reliable_up_to
         past = ~inside
         past[max(0, int(inside.sum()) - 1)] = True  # the dashed continuation starts at the last reliable size
         loss = np.asarray([e.value for e in curve.loss])
         ax.fill_between(sizes, low, high, color=color, alpha=0.2)
         ax.loglog(sizes[inside], loss[inside], "-", color=color, label=label)
-        ax.loglog(sizes[past], loss[past], "--", color=color,
-                  label=f"continued, exponent {curve.continuation_exponent.value:.3f}")
+        ax.loglog(sizes[past], loss[past], "--", color=color, label=_continuation_label(curve))
     ax.axvline(n, color="grey", ls=":", label=f"sample size n = {n}")
     _trivial_line(ax, trivial_loss)
     ax.set(xlabel="training-set size D, or random features P", ylabel=f"predicted test loss L(D), L(P)\n({LOSS})",
            title="predicted loss (bands: 95%)")
     ax.legend(fontsize=7)
+
+
+def _continuation_label(curve) -> str:
+    start = f"continued from exponent {curve.continuation_exponent.value:.3f}"
+    return start if curve.asymptote is None else f"{start} toward {curve.asymptote.value:.3f}"
 
 
 def _curve_axes(ax, curve, label: str, x=None, color=None) -> None:

@@ -213,8 +213,10 @@ def compare_pool(arch, data: str, *, n_samples: int, pool: int, kernel: str = "n
     # the measured sizes, and a log grid from n/64 for the plot (each size's loss and exponent are its own)
     first = max(2, n_samples // 64)
     curve_sizes = tuple(sorted({*sizes, *(int(v) for v in np.geomspace(first, sizes[-1], 16))}))
+    # the pool checks L(D) only: the width side stays on the same kernel rather than compute a second one
     prediction = predict(arch, sample, kernel=kernel, seed=seed, device=device, use_cache=use_cache,
-                         sizes=curve_sizes, at=sizes[-1], ridge=ridge, noise=noise, progress=progress)
+                         sizes=curve_sizes, at=sizes[-1], ridge=ridge, noise=noise, width_kernel=kernel,
+                         progress=progress)
     seconds_predict = time.perf_counter() - start
     start = time.perf_counter()
     progress("pool curve", 0, 1)

@@ -16,7 +16,7 @@ from rich.table import Table
 from .architectures import SCHEMAS as ARCHITECTURE_SCHEMAS
 from .curves import PredictedCurve
 from .data import SCHEMAS as DATA_SCHEMAS
-from .estimates import Basis, Estimate
+from .estimates import Estimate
 from .results import Allocation, Comparison, Measurement, PoolComparison, Prediction, RowKind, Sweep
 from .specs import display_spec
 
@@ -75,9 +75,8 @@ def print_prediction(p: Prediction, console: Console | None = None) -> None:
     console = console or Console()
     console.print(_prediction_table(p))
     console.print(f"alpha_K: lambda_i ~ i^-(1 + alpha_K), b = 1 + alpha_K; asymptotes: the exponents as D or P grow "
-                  f"without bound; alpha_W: P random features of the {p.kernel.upper()} at infinite data; local: "
-                  "the width theory's slope, extrapolated to an infinite pool; 4/d: the manifold estimate, a "
-                  "different estimate.")
+                  f"without bound; alpha_W: P random features of the {p.width_kernel.upper()} at infinite data; "
+                  "4/d: the manifold estimate, a different estimate.")
     if p.learning_curve is not None:
         _print_curves(p, console)
     for note in p.notes:
@@ -87,6 +86,11 @@ def print_prediction(p: Prediction, console: Console | None = None) -> None:
     console.print(f"status: {p.status}" + (" (the worst of the fits below)" if p.target_fit is not None else "") + ".")
     for name, fit in zip(("alpha_K fit", "target fit"), p.fits):
         console.print(f"  {name}: {fit.status}. {fit.message}")
+    if p.width_kernel_fit is not None:
+        for name, fit in zip(("alpha_K fit", "target fit"), p.width_fits):
+            if fit is not None:
+                console.print(f"  {name} on the {p.width_kernel.upper()} (alpha_W asymptote): {fit.status}. "
+                              f"{fit.message}")
     console.print(f"why {p.alpha_D_basis}: {p.recommendation}")
     for warning in p.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
@@ -114,10 +118,10 @@ def _prediction_table(p: Prediction) -> Table:
             ("alpha_D task-aware", p.alpha_D_task_aware, "asymptote: min(a-1, 2b)"),
             ("[bold]alpha_D[/bold] (rec.)", p.alpha_D,
              f"L(D) at D = {p.alpha_D_at}" if p.alpha_D_at else f"{p.alpha_D_basis} asymptote"),
-            ("[bold]alpha_W[/bold]", p.alpha_W,
-             "asymptote: " + ("min(a-1, b)" if p.asymptote_basis == Basis.TASK_AWARE else "alpha_K"))]
-    if p.width_features is not None:
-        rows.append(("alpha_W local", p.alpha_W_local, f"E_W, P = {p.width_features[0]}..{p.width_features[1]}"))
+            ("[bold]alpha_W[/bold] (rec.)", p.alpha_W,
+             f"L(P) at P = {p.alpha_W_at}" if p.alpha_W_at else f"{p.alpha_W_basis} asymptote"),
+            ("alpha_W asymptote", p.alpha_W_asymptote,
+             ("min(a-1, b)" if _asymptote_is_task_aware(p) else "alpha_K") + f" of the {p.width_kernel.upper()}")]
     for label, estimate, basis in rows:
         table.add_row(label, number(estimate), interval(estimate), basis)
     d = p.intrinsic_dimension
@@ -127,6 +131,11 @@ def _prediction_table(p: Prediction) -> Table:
         table.add_row("4/d (manifold)", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
                       "not alpha_K")
     return table
+
+
+def _asymptote_is_task_aware(p: Prediction) -> bool:
+    fits = p.width_fits
+    return fits[1] is not None and fits[1].ok
 
 
 def curves_table(table_title: str, curves: Sequence[PredictedCurve], n: int) -> Table:
@@ -154,9 +163,17 @@ def _print_curves(p: Prediction, console: Console) -> None:
     else:
         for curve in curves:
             console.print(curves_table(f"predicted test loss L({curve.x_name})", [curve], p.n))
-    console.print(f"L(D): kernel regression, D training points; L(P): P random features at infinite data; exp: local "
-                  f"exponent. * past the reliable range (D > {p.learning_curve.reliable_up_to}, P > "
-                  f"{p.width_curve.reliable_up_to}: a power-law continuation). {loss_definition(p.trivial_loss)}")
+    console.print(f"L(D): kernel regression with the {p.kernel.upper()}, D training points; L(P): P random features "
+                  f"of the {p.width_kernel.upper()} at infinite data; exp: local exponent. * past the reliable range "
+                  f"(D > {p.learning_curve.reliable_up_to}, P > {p.width_curve.reliable_up_to}: the local exponent "
+                  f"moves toward the asymptote, {_continuation_words(p)}). {loss_definition(p.trivial_loss)}")
+
+
+def _continuation_words(p: Prediction) -> str:
+    rate = next((c.convergence_rate for c in (p.learning_curve, p.width_curve) if c.convergence_rate), None)
+    if rate is None:
+        return "here held constant: no task-aware asymptote"
+    return f"as (size / reliable size)^-r, r = {rate.value:.3f} [{rate.ci[0]:.3f}, {rate.ci[1]:.3f}]"
 
 
 # ---------------------------------------------------------------------------------------------------- measure

@@ -41,15 +41,16 @@ class Prediction(JsonResult, Presentable):
 
     Attributes:
       arch, data, kernel, n, seed: what was predicted.
+      width_kernel: the kernel whose random features the width side describes (L(P), alpha_W): the NNGP by
+        default, as a network's readout features are; ``kernel`` with the top-k solver.
       kernel_fit, target_fit: the tail fits of the eigenvalues (alpha_K) and of the target powers (a - 1; None
         without a target), with diagnostics.
       learning_curve: the predicted test loss L(D) of kernel regression with this kernel at the sizes asked for,
         with bands and local exponents (:class:`kernelscale.curves.PredictedCurve`), or None (no target, or the
         top-k solver, whose spectrum lacks the tail the theory sums over).
-      width_curve: L(P) of P random features of this kernel at infinite data, the same way, or None.
-      alpha_D_at: the size D at which alpha_D is read from ``learning_curve`` (default 10 n), or None.
-      alpha_W_local: local exponent of the width theory ``E_W(P)`` on this sample's spectrum over ``width_features``
-        (P from 16 to n/4), extrapolated to an infinite pool; None without a target or with the top-k solver.
+      width_curve: L(P) of P random features of ``width_kernel`` at infinite data, the same way, or None.
+      alpha_D_at, alpha_W_at: the size D at which alpha_D is read from ``learning_curve`` and the feature count P
+        at which alpha_W is read from ``width_curve`` (default: the largest up to 10 n), or None without curves.
       intrinsic_dimension: TwoNN and MLE estimates of the inputs' dimension d with the manifold estimate 4/d (a
         different estimate from alpha_K), or None when not computed.
       eigensolver, n_eigs, eigensolver_reason: ``"full"`` eigh of the whole matrix, or ``"topk"`` with its number
@@ -67,7 +68,10 @@ class Prediction(JsonResult, Presentable):
       warnings: what the numbers do not cover for this architecture (deep finite networks).
       notes: how the sample was chosen when it was not as asked, and what was skipped.
       preprocessing: how the inputs were centred and scaled, in words (:func:`kernelscale.data.preprocess`).
-      spectrum: the :class:`Spectrum` (kept for plots; not serialized).
+      width_kernel_fit, width_target_fit: the tail fits on ``width_kernel``'s spectrum, when it is not ``kernel``
+        (None when it is: the fits above serve both sides).
+      spectrum, width_spectrum: the :class:`Spectrum` of ``kernel`` and of ``width_kernel`` (the same object when
+        they agree; kept for plots and ``compare``; not serialized).
 
     Derived (properties, also in the JSON):
       alpha_K: kernel exponent, ``lambda_i ~ i^-(1 + alpha_K)``; target_decay: ``a`` in ``v_i^2 ~ i^-a``.
@@ -75,8 +79,11 @@ class Prediction(JsonResult, Presentable):
       asymptote_basis: which asymptote applies (:class:`Basis`).
       alpha_D, alpha_D_basis: the estimate kernelscale recommends: the local exponent of ``learning_curve`` at
         ``alpha_D_at`` (``"learning-curve"``); without a curve the asymptote of ``asymptote_basis``.
-      alpha_W: asymptotic width exponent of P random features at infinite data (docs/theory.md, "Width"):
-        ``min(a - 1, b)`` on the task-aware basis, alpha_K on the kernel-only one.
+      alpha_W, alpha_W_basis: the width exponent kernelscale recommends, the same way as alpha_D: the local exponent
+        of ``width_curve`` at ``alpha_W_at``; without a curve the asymptote.
+      alpha_W_asymptote: the exponent of P random features at infinite data as P grows without bound
+        (docs/theory.md, "Width"): ``min(a - 1, b)`` on the task-aware basis, alpha_K on the kernel-only one, from
+        ``width_kernel``'s fits.
       recommendation: why, in words. fit_window: the kernel fit's window.
       status: the worst status of the fits the numbers above rest on (the kernel's and the target's, :meth:`FitStatus
         .worst`); message: their messages, the kernel fit's first.
@@ -85,6 +92,7 @@ class Prediction(JsonResult, Presentable):
     arch: str
     data: str
     kernel: str
+    width_kernel: str
     n: int
     seed: int
     kernel_fit: TailFit
@@ -92,8 +100,7 @@ class Prediction(JsonResult, Presentable):
     learning_curve: PredictedCurve | None
     width_curve: PredictedCurve | None
     alpha_D_at: int | None
-    alpha_W_local: Estimate | None
-    width_features: tuple[int, int] | None
+    alpha_W_at: int | None
     intrinsic_dimension: IntrinsicDimension | None
     eigensolver: str
     n_eigs: int | None
@@ -111,12 +118,17 @@ class Prediction(JsonResult, Presentable):
     preprocessing: str = ""
     resumed_blocks: int = 0
     trivial_loss: float | None = None
+    width_kernel_fit: TailFit | None = None
+    width_target_fit: TailFit | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
+    width_spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False,
+                                                        metadata={"json": False})
 
     JSON_DERIVED = ("alpha_K", "target_decay", "alpha_D_kernel_only", "alpha_D_task_aware", "asymptote_basis",
-                    "alpha_D", "alpha_D_basis", "alpha_W", "recommendation", "fit_window", "status", "message")
+                    "alpha_D", "alpha_D_basis", "alpha_W", "alpha_W_basis", "alpha_W_asymptote", "recommendation",
+                    "fit_window", "status", "message")
     REPR_FIELDS = ("arch", "data", "n", "kernel", "alpha_K", "target_decay", "alpha_D", "alpha_D_at", "alpha_D_basis",
-                   "alpha_W", "trivial_loss", "status")
+                   "alpha_W", "alpha_W_at", "alpha_W_asymptote", "trivial_loss", "status")
     PLOT = "plot_spectrum"
 
     def frame_records(self) -> list[dict[str, Any]]:
@@ -169,8 +181,25 @@ class Prediction(JsonResult, Presentable):
         return Basis.LEARNING_CURVE if self.learning_curve is not None else self.asymptote_basis
 
     @property
+    def width_fits(self) -> tuple[TailFit, TailFit | None]:
+        """The tail fits the width asymptote rests on: ``width_kernel``'s."""
+        if self.width_kernel_fit is None:
+            return self.kernel_fit, self.target_fit
+        return self.width_kernel_fit, self.width_target_fit
+
+    @property
+    def alpha_W_asymptote(self) -> Estimate | None:
+        return asymptotic_exponents(*self.width_fits)[1]
+
+    @property
     def alpha_W(self) -> Estimate | None:
-        return asymptotic_exponents(self.kernel_fit, self.target_fit)[1]
+        if self.width_curve is not None:
+            return self.width_curve.exponent_at(self.alpha_W_at)
+        return self.alpha_W_asymptote
+
+    @property
+    def alpha_W_basis(self) -> Basis:
+        return Basis.LEARNING_CURVE if self.width_curve is not None else _asymptote(*self.width_fits)[0]
 
     @property
     def recommendation(self) -> str:
@@ -236,9 +265,11 @@ def _asymptote(kernel_fit: TailFit, target_fit: TailFit | None) -> tuple[Basis, 
 
 def _curve_recommendation(curve: PredictedCurve, at: int, basis: Basis, reason: str) -> str:
     reliable, window = curve.reliable_up_to, curve.continuation_window
+    start = f"the theory's local exponent {curve.continuation_exponent.value:.3f} over D = {window[0]}..{window[1]}"
+    law = (f"moves from {start} toward the asymptote {curve.asymptote.value:.3f}" if curve.asymptote is not None else
+           f"keeps {start} (no task-aware asymptote: the target's decay was not fitted)")
     where = (f"within the sample's reliable range (D <= {reliable})" if at <= reliable else
-             f"past the sample's reliable range (D <= {reliable}), where the curve continues the theory's local "
-             f"exponent {curve.continuation_exponent.value:.3f} over D = {window[0]}..{window[1]} as a power law")
+             f"past the sample's reliable range (D <= {reliable}), where the curve's local exponent {law}")
     return (f"alpha_D is the local exponent of the predicted learning curve L(D) at D = {at}, {where}. The "
             f"asymptotes are listed beside it (their basis: {basis}; {reason})")
 

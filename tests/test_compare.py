@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import kernelscale as ks
 from kernelscale import Estimate, Verdict
 from kernelscale.cli import app
+from kernelscale.curves import width_theory_exponent
 from kernelscale.report import print_comparison
 from kernelscale.stats import gap_sigma, verdict
 from kernelscale.theory import learning_curve, local_exponent
@@ -47,6 +48,13 @@ def test_compare_on_digits_theory_tracks_the_measured_curve():
     assert c.alpha_W_rf_measured == c.measurement.curves["linear_rf"].fit.exponent
     assert c.alpha_W_measured == c.measurement.curves["width"].fit.exponent
     assert c.measurement.curves["linear_rf"].x == c.measurement.curves["width"].features
+    # #24 item 3: predict and compare put the width theory on the same kernel (the NNGP, as readout features are)
+    # and so give the same alpha_W for the same arguments; the rows are the theory on the prediction's width spectrum
+    alone = ks.predict("fc:depth=3,act=relu", "digits", n_samples=1000)
+    assert alone.width_kernel == c.prediction.width_kernel == "nngp" and alone.alpha_W == c.prediction.alpha_W
+    assert c.prediction.width_spectrum is not c.prediction.spectrum
+    assert c.alpha_W_rf_predicted == width_theory_exponent(c.prediction.width_spectrum,
+                                                           c.measurement.curves["linear_rf"].x)[0]
     assert ks.Comparison.from_json(c.to_json()) == c
     # the printed table keeps every row's numbers readable in 80 columns, its short label explained below it
     console = Console(width=80, record=True)

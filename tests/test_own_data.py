@@ -144,6 +144,9 @@ def test_preprocessing_keeps_the_radius_of_low_dimensional_inputs_and_says_what_
     kept = ks.predict("fc:depth=3", auto, intrinsic=False)
     angles = ks.predict("fc:depth=3", point, intrinsic=False)
     assert kept.alpha_D.value > 1.0 and angles.alpha_D.value < 0.3
+    # neither target's decay is a power law, so neither curve bends toward the kernel-only alpha_K (for the angles
+    # alone, whose labels the angle does not fix, that would read 0.71 at 10 n)
+    assert not angles.target_fit.ok and angles.learning_curve.continuation_law == "constant"
     assert "each point scaled" in ks.load_dataset("digits", n_samples=600).metadata["preprocessing"]
     assert "each point scaled" in ks.load_dataset("sphere:dim=3", n_samples=600).metadata["preprocessing"]
     console = Console(width=80, record=True)

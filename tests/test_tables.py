@@ -11,6 +11,7 @@ from rich.console import Console
 
 import kernelscale as ks
 from kernelscale import report
+from kernelscale._json import REMOVED_IN_3
 
 
 def _render(print_function, result, **kwargs) -> str:
@@ -106,17 +107,19 @@ PINNED = json.loads((Path(__file__).parent / "json_keys.json").read_text())
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_json_keys_are_pinned(results, command):
-    """Each command's JSON has exactly the pinned keys (schema 2), which hold every key of schema 1, the keys written
-    before the schema had a version (collected from that code on the same commands), so users' scripts keep
-    working; ``schema_version`` says which."""
+    """Each command's JSON has exactly the pinned keys (schema 3), which hold every key of schemas 1 and 2 (schema
+    1: the keys written before the schema had a version, collected from that code on the same commands) but the
+    ones schema 3 removed, so users' scripts keep working; ``schema_version`` says which."""
     result = results[command][1]
     data = json.loads(result.to_json())
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     name = command.replace(" --eigensolver topk", "_topk").replace(" --pool", "_pool")
     keys = _key_paths(data)
-    assert keys == set(PINNED["schema_2"][name]), (sorted(keys - set(PINNED["schema_2"][name])),
-                                                   sorted(set(PINNED["schema_2"][name]) - keys))
-    assert set(PINNED["schema_1"][name]) <= keys
+    assert keys == set(PINNED["schema_3"][name]), (sorted(keys - set(PINNED["schema_3"][name])),
+                                                   sorted(set(PINNED["schema_3"][name]) - keys))
+    for old in ("schema_1", "schema_2"):
+        kept = {key for key in PINNED[old][name] if key.rsplit(".", 1)[-1] not in REMOVED_IN_3}
+        assert kept <= keys, sorted(kept - keys)
     assert type(result).from_json(result.to_json()) == result
 
 

@@ -104,23 +104,27 @@ def test_gp_teacher_target_decays_like_the_kernel():
     assert p.alpha_D_at == 20000 and p.learning_curve.sizes[-1] == 20000
 
 
-def test_predicted_alpha_W_is_the_random_feature_asymptote_and_a_local_width_exponent():
-    """alpha_W = min(a - 1, b) on the task-aware basis (docs/theory.md, "Width"), not alpha_D; on digits with an erf network the
-    target's a - 1 is below b = 1 + alpha_K, so it is a - 1, and the width curve's local exponent over P = 16..n/4 is
-    reported beside it with its interval."""
+def test_predicted_alpha_W_is_the_width_curve_s_local_exponent_beside_the_random_feature_asymptote():
+    """#24 item 3: alpha_W is read from L(P) at alpha_W_at (the largest feature count up to 10 n), as alpha_D is
+    from L(D); the asymptote min(a - 1, b) on the task-aware basis (docs/theory.md, "Width") is beside it. On digits
+    with an erf network the target's a - 1 is below b = 1 + alpha_K, so the asymptote is a - 1; the curve's local
+    exponent at the reliable edge P = n/8 is below it and, past the edge, climbs toward it."""
     from kernelscale import predict
     from kernelscale.theory import width_exponent
 
     p = predict("fc:depth=1,act=erf", "digits", n_samples=1797, kernel="nngp", seed=0, intrinsic=False)
+    assert p.width_kernel == "nngp" and p.width_kernel_fit is None  # the sample's kernel serves both sides
     assert p.asymptote_basis == "task-aware"
-    assert p.alpha_W.value == pytest.approx(width_exponent(p.alpha_K.value, p.target_decay.value - 1))
+    assert p.alpha_W_asymptote.value == pytest.approx(width_exponent(p.alpha_K.value, p.target_decay.value - 1))
     # the a - 1 branch of the min; (a - 1) + 1 - 1 may differ from a - 1 in the last bit, hence approx
     assert p.target_decay.value - 1 < 1 + p.alpha_K.value
-    assert p.alpha_W.value == pytest.approx(p.target_decay.value - 1, rel=1e-12)
-    assert p.width_features == (16, 449)
-    assert p.alpha_W_local.contains(p.alpha_W_local.value)
-    # pre-asymptotic: the curve has not reached its asymptote at P <= n/4
-    assert p.alpha_W_local.value < p.alpha_W.value
+    assert p.alpha_W_asymptote.value == pytest.approx(p.target_decay.value - 1, rel=1e-12)
+    curve = p.width_curve
+    assert p.alpha_W_at == curve.sizes[-1] == 17970 and p.alpha_W == curve.exponent_at(17970)
+    assert p.alpha_W_basis == "learning-curve" and curve.reliable_up_to == 1797 // 8
+    past = [e.value for size, e in zip(curve.sizes, curve.local_exponent) if size > curve.reliable_up_to]
+    assert curve.continuation_exponent.value < past[0] and past == sorted(past)
+    assert past[-1] < p.alpha_W_asymptote.value and curve.asymptote == p.alpha_W_asymptote
     assert p.warnings == ()
     deep = predict("fc:depth=3,act=erf", "digits", n_samples=600, kernel="nngp", seed=0, intrinsic=False)
     assert len(deep.warnings) == 1 and "realized lower layers" in deep.warnings[0]

@@ -165,15 +165,18 @@ def _print_curves(p: Prediction, console: Console) -> None:
             console.print(curves_table(f"predicted test loss L({curve.x_name})", [curve], p.n))
     console.print(f"L(D): kernel regression with the {p.kernel.upper()}, D training points; L(P): P random features "
                   f"of the {p.width_kernel.upper()} at infinite data; exp: local exponent. * past the reliable range "
-                  f"(D > {p.learning_curve.reliable_up_to}, P > {p.width_curve.reliable_up_to}: the local exponent "
-                  f"moves toward the asymptote, {_continuation_words(p)}). {loss_definition(p.trivial_loss)}")
+                  f"(D > {p.learning_curve.reliable_up_to}, P > {p.width_curve.reliable_up_to}): "
+                  f"{_continuation_words((p.learning_curve, p.width_curve))}. {loss_definition(p.trivial_loss)}")
 
 
-def _continuation_words(p: Prediction) -> str:
-    rate = next((c.convergence_rate for c in (p.learning_curve, p.width_curve) if c.convergence_rate), None)
-    if rate is None:
-        return "here held constant: no task-aware asymptote"
-    return f"as (size / reliable size)^-r, r = {rate.value:.3f} [{rate.ci[0]:.3f}, {rate.ci[1]:.3f}]"
+def _continuation_words(curves: Sequence[PredictedCurve]) -> str:
+    """How each curve continues past its reliable range, in words."""
+    words = [f"L({c.x_name})'s local exponent moves toward {c.asymptote.value:.3f}" if c.asymptote is not None else
+             f"L({c.x_name}) keeps its top-octave exponent (no task-aware asymptote)" for c in curves]
+    rate = next((c.convergence_rate for c in curves if c.convergence_rate is not None), None)
+    if rate is not None:
+        words.append(f"as (size / reliable size)^-r, r = {rate.value:.3f} [{rate.ci[0]:.3f}, {rate.ci[1]:.3f}]")
+    return ", ".join(words)
 
 
 # ---------------------------------------------------------------------------------------------------- measure

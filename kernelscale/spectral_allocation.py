@@ -10,6 +10,9 @@ Notation: eigenvalues ``lambda_i ~ i^-b`` (b = 1 + alpha_K > 1), target powers `
   after t steps (``~ (gamma t)^-(a - 1)/b``). It leaves out the target mass smeared into the random-feature bulk
   and the SGD noise, which matter outside phase Ia.
 * The frontier: for each C, the N minimising ``L(N, C/N)``; its local exponents ``N* ~ C^xi``, ``L* ~ C^-eta``.
+* The exact expected loss of one-pass SGD on one draw of Gaussian random features (:func:`one_pass_sgd_risk`, a
+  linear recursion solved by one symmetric eigendecomposition), which has both missing terms; checked against a
+  simulation. The frontier on it is still to be written.
 * The phases of the closed form (Paquette, Paquette, Xiao, Pennington 2024, arXiv 2405.15074; Bordelon, Atanasov,
   Pehlevan 2024, arXiv 2402.01092; Lin, Wu, Kakade, Bartlett, Lee 2024, arXiv 2406.08466), for b > 1:
 
@@ -123,6 +126,78 @@ def one_pass_frontier(eigenvalues, target_powers, compute, *, learning_rate: flo
         best_loss.append(float(loss[j]))
     return Frontier(tuple(float(c) for c in compute), tuple(best_n), tuple(c / n for c, n in zip(compute, best_n)),
                     tuple(best_loss), float(learning_rate))
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureProblem:
+    """One draw of N linear random features of a kernel, as a least-squares problem for SGD.
+
+    Attributes:
+      eigenvalues: (N,) ``lam_hat``, the eigenvalues of the features' covariance, descending.
+      weight_powers: (N,) the squared components of the best weights w* in that eigenbasis (the initial error of SGD
+        from w = 0).
+      floor: ``P*``, the loss of w*: the target's part no linear function of these features reaches (in expectation
+        over draws, the width curve E_W(N)).
+    """
+
+    eigenvalues: np.ndarray
+    weight_powers: np.ndarray
+    floor: float
+
+    @property
+    def initial_loss(self) -> float:
+        return float(self.eigenvalues @ self.weight_powers + self.floor)
+
+
+def linear_random_features(eigenvalues, target_powers, features: int, *, seed: int = 0) -> FeatureProblem:
+    """Bahri et al.'s linear random features ``phi = G^T diag(sqrt(lambda)) psi / sqrt(N)`` (G: (M, N) standard
+    Gaussian, psi the kernel's eigen-coordinates) for a target ``y = sum_i sign_i sqrt(v_i^2) psi_i`` with random
+    signs; shapes (M,), (M,) -> a :class:`FeatureProblem` of N features."""
+    eta, v2 = _spectrum(eigenvalues, target_powers)
+    if not 1 <= features < len(eta):
+        raise ParameterError(f"features must be between 1 and the number of modes {len(eta)} - 1; got {features}.")
+    rng = np.random.default_rng(seed)
+    projection = rng.standard_normal((len(eta), features)) * np.sqrt(eta)[:, None] / math.sqrt(features)
+    coefficients = np.sqrt(v2) * rng.choice([-1.0, 1.0], len(eta))
+    return least_squares_problem(projection.T @ projection, projection.T @ coefficients, float(v2.sum()))
+
+
+def least_squares_problem(covariance: np.ndarray, cross: np.ndarray, target_norm: float) -> FeatureProblem:
+    """The :class:`FeatureProblem` of features with ``covariance`` E[phi phi^T] (N, N), ``cross`` E[phi y] (N,)
+    and ``target_norm`` E[y^2]: w* = covariance^-1 cross, P* = E[y^2] - cross . w*."""
+    values, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(values)[::-1]
+    values, vectors = values[order], vectors[:, order]
+    if values[-1] <= 0:
+        raise ParameterError("the features' covariance is singular; use fewer features than modes.")
+    projected = vectors.T @ cross
+    weights = projected / values  # w* in the eigenbasis
+    return FeatureProblem(values, weights**2, max(float(target_norm - projected @ weights), 0.0))
+
+
+def one_pass_sgd_risk(problem: FeatureProblem, steps, *, learning_rate: float, batch: int = 1) -> np.ndarray:
+    """The expected population loss after each of ``steps`` steps of one-pass SGD from w = 0 (a fresh batch of
+    ``batch`` Gaussian samples each step, step ``gamma = learning_rate``) on ``problem``: exact for Gaussian features.
+    With s the expected squared error per eigen-direction (s_0 = ``weight_powers``),
+
+        s_(t+1) = A s_t + c,   A = diag(1 - 2 gamma lam + gamma^2 lam^2 (1 + 1/B)) + (gamma^2 / B) lam lam^T,
+        c = (gamma^2 / B) P* lam,   L_t = lam . s_t + P*
+
+    (Isserlis: the diagonal of the error's second moment closes on itself). A is symmetric, so every t comes from
+    one eigendecomposition. Shapes: (m,) steps -> (m,) losses."""
+    lam, floor, gamma = problem.eigenvalues, problem.floor, float(learning_rate)
+    A = np.diag(1 - 2 * gamma * lam + gamma**2 * lam**2 * (1 + 1 / batch)) + (gamma**2 / batch) * np.outer(lam, lam)
+    mu, Q = np.linalg.eigh(A)
+    if np.max(np.abs(mu)) >= 1:
+        raise ParameterError(f"one-pass SGD diverges at learning_rate {gamma:g} with batch {batch} (the error's "
+                             f"recursion has a mode of factor {np.max(np.abs(mu)):.4g}); lower the learning rate.")
+    start, drive = Q.T @ problem.weight_powers, Q.T @ ((gamma**2 / batch) * floor * lam)
+    weights = Q.T @ lam  # L_t = floor + sum_k (lam . Q_k) [mu_k^t start_k + (1 - mu_k^t) / (1 - mu_k) drive_k]
+    losses = []
+    for t in np.atleast_1d(steps):
+        power = mu ** float(t)
+        losses.append(floor + float(weights @ (power * start + (1 - power) / (1 - mu) * drive)))
+    return np.array(losses)
 
 
 def _spectrum(eigenvalues, target_powers) -> tuple[np.ndarray, np.ndarray]:

@@ -135,14 +135,14 @@ class ContinuationLaw:
     def _estimate(self, function, u: float) -> Estimate:
         point = [e.value for e in self._estimates()]
         value = function(u, *self._arguments(point))
-        shifts = []  # per parameter: the shifts of the function at its interval's two ends
-        for k, estimate in enumerate(self._estimates()):
-            shifts.append([function(u, *self._arguments(point[:k] + [end] + point[k + 1:])) - value
-                           for end in _bounds(estimate)])
         if self.band == "corners":
             corners = [function(u, *self._arguments(list(c))) for c in itertools.product(
                 *(_bounds(e) for e in self._estimates()))]
             return Estimate(value, (min(corners), max(corners)))
+        shifts = []  # per parameter: the shifts of the function at its interval's two ends
+        for k, estimate in enumerate(self._estimates()):
+            shifts.append([function(u, *self._arguments(point[:k] + [end] + point[k + 1:])) - value
+                           for end in _bounds(estimate)])
         below = math.sqrt(sum(min(0.0, *pair) ** 2 for pair in shifts))
         above = math.sqrt(sum(max(0.0, *pair) ** 2 for pair in shifts))
         return Estimate(value, (value - below, value + above))

@@ -172,16 +172,14 @@ def width_spectrum(arch: Architecture, dataset: Dataset, sample: SampleSpectrum,
     the one drawn from the sample's kernel); ``sample`` itself when the kinds agree or with the top-k solver."""
     if width_kernel == kernel or sample.spectrum.solver != "full":
         return sample
-    outer = progress
-
-    def progress(stage: str, done: int, total: int) -> None:
-        outer(f"{stage} ({width_kernel.upper()}, width side)", done, total)
+    def labelled(stage: str, done: int, total: int) -> None:
+        progress(f"{stage} ({width_kernel.upper()}, width side)", done, total)
 
     matrix = compute_kernel(arch, dataset.x, kind=width_kernel, device=device, use_cache=use_cache,
-                            progress=progress)
+                            progress=labelled)
     start = time.perf_counter()
     spec = spectrum(matrix.matrix, sample.spectrum.target, n_halves=n_halves, seed=seed, device=device,
-                    progress=progress)
+                    progress=labelled)
     return SampleSpectrum(spec, sample.dimension, 0.0, matrix.seconds, time.perf_counter() - start, matrix.device,
                           matrix.devices, matrix.from_cache, matrix.resumed_blocks, width_kernel)
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from .architectures import SCHEMAS as ARCHITECTURE_SCHEMAS
 from .curves import PredictedCurve
 from .data import SCHEMAS as DATA_SCHEMAS
-from .estimates import Estimate
+from .estimates import Basis, Estimate
 from .results import Allocation, Comparison, Measurement, PoolComparison, Prediction, RowKind, Sweep
 from .specs import display_spec
 
@@ -121,7 +121,8 @@ def _prediction_table(p: Prediction) -> Table:
             ("[bold]alpha_W[/bold] (rec.)", p.alpha_W,
              f"L(P) at P = {p.alpha_W_at}" if p.alpha_W_at else f"{p.alpha_W_basis} asymptote"),
             ("alpha_W asymptote", p.alpha_W_asymptote,
-             ("min(a-1, b)" if _asymptote_is_task_aware(p) else "alpha_K") + f" of the {p.width_kernel.upper()}")]
+             ("min(a-1, b)" if p.width_asymptote_basis == Basis.TASK_AWARE else "alpha_K")
+             + f" of the {p.width_kernel.upper()}")]
     for label, estimate, basis in rows:
         table.add_row(label, number(estimate), interval(estimate), basis)
     d = p.intrinsic_dimension
@@ -131,11 +132,6 @@ def _prediction_table(p: Prediction) -> Table:
         table.add_row("4/d (manifold)", f"{d.alpha_manifold_twonn:.3f} / {d.alpha_manifold_mle:.3f}", "-",
                       "not alpha_K")
     return table
-
-
-def _asymptote_is_task_aware(p: Prediction) -> bool:
-    fits = p.width_fits
-    return fits[1] is not None and fits[1].ok
 
 
 def curves_table(table_title: str, curves: Sequence[PredictedCurve], n: int) -> Table:

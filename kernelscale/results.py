@@ -188,6 +188,11 @@ class Prediction(JsonResult, Presentable):
         return self.width_kernel_fit, self.width_target_fit
 
     @property
+    def width_asymptote_basis(self) -> Basis:
+        """Which asymptote alpha_W tends to, on the width kernel's fits (as :attr:`asymptote_basis` for alpha_D)."""
+        return _asymptote(*self.width_fits)[0]
+
+    @property
     def alpha_W_asymptote(self) -> Estimate | None:
         return asymptotic_exponents(*self.width_fits)[1]
 
@@ -199,7 +204,7 @@ class Prediction(JsonResult, Presentable):
 
     @property
     def alpha_W_basis(self) -> Basis:
-        return Basis.LEARNING_CURVE if self.width_curve is not None else _asymptote(*self.width_fits)[0]
+        return Basis.LEARNING_CURVE if self.width_curve is not None else self.width_asymptote_basis
 
     @property
     def recommendation(self) -> str:

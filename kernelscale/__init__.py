@@ -16,6 +16,7 @@ _EXPORTS = {
     **dict.fromkeys(("allocate", "fit_loss_model"), "allocation"),
     **dict.fromkeys(("Architecture", "from_stax", "parse_architecture"), "architectures"),
     "compare": "compare",
+    "predict_allocation": "compute_optimal",
     **dict.fromkeys(("PredictedCurve", "predict_curve"), "curves"),
     **dict.fromkeys(("Dataset", "dataset_from_arrays", "load_dataset"), "data"),
     **dict.fromkeys(("DataError", "KernelError", "KernelscaleError", "MemoryPlanError", "ParameterError",
@@ -31,7 +32,8 @@ _EXPORTS = {
     "predict": "predict",
     "print_result": "report",
     **dict.fromkeys(("Allocation", "Comparison", "ComparisonRow", "CostModel", "Curve", "LossModel", "LossModelFit",
-                     "Measurement", "PoolComparison", "PoolRow", "Prediction", "RowKind", "Sweep", "SweepPoint"),
+                     "Measurement", "PoolComparison", "PoolRow", "Prediction", "RowKind", "SpectralAllocation", "Sweep",
+                     "SweepPoint", "FrontierCheck"),
                     "results"),
     **dict.fromkeys(("EigensolverChoice", "Spectrum", "choose_eigensolver", "eigendecompose",
                      "eigenvalues_and_powers", "eigenvalues_and_projections", "spectrum"), "spectrum"),
@@ -80,6 +82,7 @@ if _TYPE_CHECKING:  # the same names, for type checkers and editors
     from .architectures import from_stax as from_stax
     from .architectures import parse_architecture as parse_architecture
     from .compare import compare as compare
+    from .compute_optimal import predict_allocation as predict_allocation
     from .curves import PredictedCurve as PredictedCurve
     from .curves import predict_curve as predict_curve
     from .data import Dataset as Dataset
@@ -120,6 +123,7 @@ if _TYPE_CHECKING:  # the same names, for type checkers and editors
     from .results import ComparisonRow as ComparisonRow
     from .results import CostModel as CostModel
     from .results import Curve as Curve
+    from .results import FrontierCheck as FrontierCheck
     from .results import LossModel as LossModel
     from .results import LossModelFit as LossModelFit
     from .results import Measurement as Measurement
@@ -127,6 +131,7 @@ if _TYPE_CHECKING:  # the same names, for type checkers and editors
     from .results import PoolRow as PoolRow
     from .results import Prediction as Prediction
     from .results import RowKind as RowKind
+    from .results import SpectralAllocation as SpectralAllocation
     from .results import Sweep as Sweep
     from .results import SweepPoint as SweepPoint
     from .spectrum import EigensolverChoice as EigensolverChoice

@@ -302,55 +302,98 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
 
 
 @app.command()
-def allocate(compute: float = typer.Option(..., "--compute", help="compute budget C (in the cost model's units)"),
+def allocate(compute: float = typer.Option(..., "--compute", help="compute budget C (in the cost model's units; from "
+                                           "a spectrum: C = N x samples)"),
              E: Optional[float] = typer.Option(None, "--E", help="irreducible loss E (only the loss at the optimum "
                                                "needs it)"),
              A: Optional[float] = typer.Option(None, "--A", help="coefficient A of A / N^alpha"),
              B: Optional[float] = typer.Option(None, "--B", help="coefficient B of B / D^beta"),
              alpha: Optional[float] = typer.Option(None, "--alpha", help="model-size exponent alpha"),
              beta: Optional[float] = typer.Option(None, "--beta", help="data-size exponent beta"),
-             cost: str = typer.Option("6nd", "--cost", help="cost model: 6nd (C = 6ND), nd, or power:k=K,p=P,q=Q "
-                                      "(C = K N^P D^Q)"),
-             arch: Optional[str] = typer.Option(None, "--arch", help="fit the model to a measured grid of this "
-                                                "architecture"),
-             data: Optional[str] = typer.Option(None, "--data", help="data spec of the measured grid"),
-             n: Optional[int] = typer.Option(None, "--n", help="sample size of the measured grid (default: "
-                                             "min(2000, the data's size))"),
+             cost: str = typer.Option("6nd", "--cost", help="cost model of a given or measured loss model: 6nd (C = "
+                                      "6ND), nd, or power:k=K,p=P,q=Q (C = K N^P D^Q)"),
+             arch: Optional[str] = typer.Option(None, "--arch", help="predict from this architecture's spectrum (or, "
+                                                "with --grid, fit a measured grid)"),
+             data: Optional[str] = typer.Option(None, "--data", help="data spec"),
+             n: Optional[int] = typer.Option(None, "--n", help="sample size (default: min(2000, the data's size))"),
+             kernel: str = typer.Option("nngp", "--kernel", help="from a spectrum: the kernel whose linear random "
+                                        "features are allocated (nngp: a network's readout features)"),
+             regime: str = typer.Option("one-pass-sgd", "--regime", help="from a spectrum: one-pass-sgd (a fresh "
+                                        "batch every step) or fixed-data (trained to convergence)"),
+             learning_rate: float = typer.Option(0.5, "--learning-rate", help="one-pass SGD's step in kernel units: "
+                                                 "gamma = LR / E k(x, x)"),
+             batch: int = typer.Option(1, "--batch", help="one-pass SGD's batch"),
+             check: bool = typer.Option(False, "--check", help="also measure the frontier by one-pass SGD on the "
+                                        "readout features"),
+             check_widths: Optional[str] = typer.Option(None, "--check-widths", help="widths --check trains "
+                                                        "(default 8,16,32,64,128,256)"),
+             grid: bool = typer.Option(False, "--grid", help="fit the loss model to a measured width x data grid "
+                                       "instead (implied by --widths or --sizes)"),
              widths: Optional[str] = typer.Option(None, "--widths", help="widths of the grid, comma-separated"),
              sizes: Optional[str] = typer.Option(None, "--sizes", help="data sizes D of the grid, comma-separated"),
-             repeats: int = typer.Option(3, "--repeats", help="repeats per grid point (>= 2)"),
-             ridge: float = typer.Option(0.1, "--ridge", help="ridge of the random-feature regression"),
-             seed: int = typer.Option(0, "--seed"), json_path: Optional[Path] = _JSON,
+             repeats: Optional[int] = typer.Option(None, "--repeats", help="repeats per grid point or per --check "
+                                                   "width (default 3 and 4; >= 2)"),
+             ridge: float = typer.Option(0.1, "--ridge", help="ridge of the grid's random-feature regression"),
+             seed: int = typer.Option(0, "--seed"), device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
              plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the frontier"),
-             ) -> None:
-    """Compute-optimal N and D for a budget, from L(N, D) = E + A/N^alpha + B/D^beta given or fitted."""
-    _check(compute=compute, n=n, repeats=repeats, ridge=ridge, seed=seed)
-    _check_outputs(json_path, plot)
+             no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
+    """Compute-optimal model size and data for a budget: predicted from a spectrum (--arch --data), or from
+    L(N, D) = E + A/N^alpha + B/D^beta given or fitted to a measured grid (--grid)."""
+    _check(compute=compute, n=n, ridge=ridge, seed=seed, kernel=kernel, regime=regime, learning_rate=learning_rate,
+           batch=batch, device=device, **({} if repeats is None else {"repeats": repeats}))
+    _check_outputs(json_path, plot, cache, no_cache)
     given = {"--E": E, "--A": A, "--B": B, "--alpha": alpha, "--beta": beta}
+    width_list, size_list = _ints(widths, "--widths"), _ints(sizes, "--sizes")
+    if _from_spectrum(arch, data, given, grid or bool(width_list or size_list), check):
+        result = _run(lambda progress: _spectral_allocation(
+            arch, data, compute=compute, n_samples=n, kernel=kernel, regime=regime, learning_rate=learning_rate,
+            batch=batch, check=check, check_widths=_ints(check_widths, "--check-widths"), repeats=repeats, seed=seed,
+            device=device, use_cache=not no_cache, progress=progress))
+        return _output(result, json_path, plot, "plot_spectral_allocation")
+    result = _run(lambda progress: _loss_model_allocation(
+        compute, cost, given, arch, data, n_samples=n, widths=width_list, sizes=size_list, repeats=repeats or 3,
+        ridge=ridge, seed=seed, progress=progress))
+    _output(result, json_path, plot, "plot_allocation", e_given=arch is not None or E is not None)
+
+
+def _loss_model_allocation(compute: float, cost: str, given: dict, arch: Optional[str], data: Optional[str],
+                           **grid):
+    """``allocate`` from the loss model given (``given``, keyed by option) or fitted to a grid measured on ``arch``
+    and ``data`` (``grid``: the options of :func:`kernelscale.measure_loss_surface`)."""
+    from .allocation import allocate as api_allocate
+    from .measure import measure_loss_surface
+    from .results import CostModel, LossModel
+
+    cost_model = CostModel.parse(cost)
+    if arch is None:
+        model = LossModel(E=given["--E"] or 0.0, A=given["--A"], B=given["--B"], alpha=given["--alpha"],
+                          beta=given["--beta"])
+    else:
+        model = measure_loss_surface(arch, data, **grid)
+    return api_allocate(compute, model, cost_model)
+
+
+def _from_spectrum(arch: Optional[str], data: Optional[str], given: dict, grid: bool, check: bool) -> bool:
+    """Which route ``allocate`` takes: True for the spectrum (--arch --data without grid options), False for a loss
+    model given or fitted to a measured grid; a clear error for a mix."""
     if (arch is None) != (data is None):
-        _fail("--arch", "fitting a measured grid needs both --arch and --data.")
+        _fail("--arch", "predicting from a spectrum or fitting a measured grid needs both --arch and --data.")
     if arch is not None and any(v is not None for v in given.values()):
-        _fail("--arch", "give either the loss model (--E --A --B --alpha --beta) or --arch/--data to fit it, not both.")
+        _fail("--arch", "give either the loss model (--E --A --B --alpha --beta) or --arch/--data, not both.")
     if arch is None and any(v is None for k, v in given.items() if k != "--E"):
         missing = [k for k, v in given.items() if v is None and k != "--E"]
         _fail(missing[0], f"the loss model needs --A, --B, --alpha and --beta (and --E for the loss at the optimum); "
-                          f"missing: {', '.join(missing)}. Or give --arch and --data to fit them to measured losses.")
-    width_list, size_list = _ints(widths, "--widths"), _ints(sizes, "--sizes")
+                          f"missing: {', '.join(missing)}. Or give --arch and --data to predict from the spectrum.")
+    if check and (arch is None or grid):
+        _fail("--check", "--check measures a frontier predicted from a spectrum: give --arch and --data, without "
+                         "--grid, --widths and --sizes.")
+    return arch is not None and not grid
 
-    def run(progress):
-        from .allocation import allocate as api_allocate
-        from .measure import measure_loss_surface
-        from .results import CostModel, LossModel
 
-        cost_model = CostModel.parse(cost)
-        if arch is None:
-            model = LossModel(E=0.0 if E is None else E, A=A, B=B, alpha=alpha, beta=beta)
-        else:
-            model = measure_loss_surface(arch, data, n_samples=n, widths=width_list, sizes=size_list,
-                                         repeats=repeats, ridge=ridge, seed=seed, progress=progress)
-        return api_allocate(compute, model, cost_model)
+def _spectral_allocation(arch, data, *, repeats, **options):
+    from .compute_optimal import predict_allocation
 
-    _output(_run(run), json_path, plot, "plot_allocation", e_given=arch is not None or E is not None)
+    return predict_allocation(arch, data, repeats=repeats or 4, **options)
 
 
 @app.command()

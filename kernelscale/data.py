@@ -347,6 +347,14 @@ def _sphere(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
 
 
 def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
+    latent = rng.standard_normal((n, o["dim"]))
+    x, y = _teacher_problem(o, rng)(latent)
+    return _Raw(x, y + o["noise"] * rng.standard_normal(y.shape))
+
+
+def _teacher_problem(o: dict[str, Any], rng: np.random.Generator) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
+    """The teacher's manifold and network, drawn from ``rng`` (after the sample's latent points, as ``_teacher``
+    draws them): a function from latent points (m, dim) to their inputs x (m, embed) and clean targets y (m, 1)."""
     from .architectures import parse_architecture
 
     d, embed = o["dim"], o["embed"]
@@ -354,20 +362,22 @@ def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
         raise SpecError(f"data 'teacher': need 1 <= dim <= embed, got dim={d}, embed={embed}.")
     if o["noise"] < 0:
         raise SpecError(f"data 'teacher': noise must be >= 0, got {o['noise']}.")
-    latent = rng.standard_normal((n, d))
     frequencies = rng.standard_normal((d, embed))
     phases = rng.uniform(0, 2 * np.pi, embed)
-    x = np.sqrt(2.0) * np.cos(latent @ frequencies + phases)  # a smooth d-dimensional manifold in R^embed
     teacher = parse_architecture(f"fc:depth={o['depth']},width={o['width']}")
     import jax
 
     from ._compat import precise
 
-    with precise():
-        _, params = teacher.init_fn(jax.random.PRNGKey(int(rng.integers(2**31))), (-1, embed))
-        y = np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
-    y = y + o["noise"] * rng.standard_normal(y.shape)
-    return _Raw(x, y)
+    key = jax.random.PRNGKey(int(rng.integers(2**31)))
+
+    def evaluate(latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.sqrt(2.0) * np.cos(latent @ frequencies + phases)  # a smooth d-dimensional manifold in R^embed
+        with precise():
+            _, params = teacher.init_fn(key, (-1, embed))
+            return x, np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
+
+    return evaluate
 
 
 _FILE_LOADERS: dict[str, Callable[[dict[str, Any]], _Raw]] = {
@@ -443,9 +453,12 @@ def add_input_noise(x: np.ndarray, level: float, *, seed: int) -> np.ndarray:
         raise DataError(f"input_noise must be a finite number >= 0 (noise std relative to the data's); got {level}.")
     if level == 0:
         return x
+    return _with_noise(x, level, generator(seed, "input_noise"))
+
+
+def _with_noise(x: np.ndarray, level: float, rng: np.random.Generator) -> np.ndarray:
     flat = x.reshape(len(x), -1)
     rms = float(np.sqrt(np.mean((flat - flat.mean(axis=0)) ** 2)))
-    rng = generator(seed, "input_noise")
     return x + level * rms * rng.standard_normal(x.shape)
 
 
@@ -513,6 +526,38 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
     if y is None and metadata["target"] == "labels":
         metadata["target"] = "none"
     return Dataset(x=x, y=y, name=format_spec(name, options), metadata=metadata)
+
+
+@validated(count=Integer(1), repeat=Integer(0))
+def fresh_points(spec: str, *, n_samples: int, seed: int, count: int, repeat: int = 0,
+                 input_kind: str = "flat") -> Dataset:
+    """``count`` new points of the distribution that ``load_dataset(spec, n_samples=n_samples, seed=seed)`` samples
+    (the same teacher manifold and network), drawn from the ``"fresh_points"`` stream of ``seed`` and ``repeat`` and
+    preprocessed as a sample of their own. Only the teacher has a fixed target that any new point can be labelled
+    by: any other data is a DataError (sphere targets are GP draws on one sample; data sets are finite)."""
+    name, options = parse_spec(spec, SCHEMAS, what="data")
+    if name != "teacher":
+        raise DataError(f"data {name!r} cannot be drawn anew with its target: only 'teacher' data has a fixed target "
+                        "on new points (a sphere's GP target is drawn on one sample, a data set is finite).")
+    rng = generator(seed, "sample")
+    rng.standard_normal((n_samples, options["dim"]))  # the sample's latent points, drawn before the teacher
+    evaluate = _teacher_problem(options, rng)
+    fresh = generator(seed, "fresh_points", repeat)
+    x, y = evaluate(fresh.standard_normal((count, options["dim"])))
+    y = y + options["noise"] * fresh.standard_normal(y.shape)
+    if options["input_noise"] > 0:
+        x = _with_noise(x, options["input_noise"], fresh)
+    x, done = preprocessed(_shaped(x, input_kind, name), center=options["center"], normalize=options["normalize"])
+    metadata = {"seed": seed, "n": int(count), "input_shape": list(x.shape[1:]), "center": options["center"],
+                "normalize": options["normalize"], "preprocessing": done, "target": "real", "notes": [],
+                "fresh_repeat": repeat}
+    return Dataset(x=x, y=y.reshape(count, -1), name=format_spec(name, options), metadata=metadata)
+
+
+def dataset_points(spec: str) -> int | None:
+    """How many points the data of ``spec`` has: None for synthetic data, which can be drawn to any size."""
+    name, options = parse_spec(spec, SCHEMAS, what="data")
+    return None if name in _SYNTHETIC_LOADERS else len(_FILE_LOADERS[name](options).x)
 
 
 def _shaped(x: np.ndarray, input_kind: str, name: str) -> np.ndarray:

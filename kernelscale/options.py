@@ -26,6 +26,7 @@ from .errors import ParameterError
 KERNELS = ("ntk", "nngp")
 DEVICES = ("cpu", "gpu")
 EIGENSOLVERS = ("auto", "full", "topk")
+ALLOCATION_REGIMES = ("one-pass-sgd", "fixed-data")
 REGIMES = ("data", "width", "linear_rf", "data_variance", "width_variance", "trained_width", "trained_data")
 INPUT_KINDS = ("flat", "image", "auto")
 # the tail fit needs a usable range of at least MIN_INDEX * WINDOW_RATIO^2 = 64 indices on half-samples, and usable
@@ -185,6 +186,12 @@ PARAMETERS: dict[str, Rule] = {
     "ridge": Number(0.0),
     "noise": Number(0.0),
     "compute": Number(0.0, strict=True),
+    "regime": OneOf(ALLOCATION_REGIMES),
+    "learning_rate": Number(0.0, strict=True),
+    "batch": Integer(1),
+    "draws": Integer(1),
+    "check": Flag(),
+    "check_widths": Integers(2),
     "sizes": Integers(1),
     "features": Integers(1),
     "widths": Integers(1),

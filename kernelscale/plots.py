@@ -352,6 +352,91 @@ def plot_allocation(allocation, path: str | os.PathLike | None = None, *, decade
 
 
 
+def plot_spectral_allocation(allocation, path: str | os.PathLike | None = None) -> Figure:
+    """Plot: the loss against compute C = N s for several N (iso-N curves) with the predicted frontier through their
+    minima (and, with --check, the measured curves and frontier); N* and s* against C; the phase diagram in (a, b)
+    with this prediction's point and intervals."""
+    from .compute_optimal import CLOSED_FORMS
+
+    a = allocation
+    fig, axes = _subplots(1, 3, figsize=(15.0, 4.4))
+    ax = axes[0]
+    samples = np.asarray(a.iso_samples)
+    for i, (count, losses) in enumerate(zip(a.iso_features, a.iso_loss)):
+        ax.loglog(count * samples, losses, "-", lw=1, color=f"C{i % 10}", alpha=0.8, label=f"N = {count}")
+    ax.loglog(a.frontier.compute, a.frontier.loss, "k-", lw=2,
+              label=f"predicted frontier, L* ~ C^-{a.loss_exponent.value:.3f}")
+    ax.loglog([a.compute], [a.loss_opt.value], "o", color="C3", label=f"C = {a.compute:.3g}: N* = {a.n_opt.value:.0f}")
+    if a.check is not None:
+        _measured_frontier(ax, a.check)
+    ax.set(xlabel="compute C = N x samples", ylabel="test loss", title=f"phase {a.phase}: loss against compute",
+           ylim=(min(a.frontier.loss) / 3, a.trivial_loss * 1.5))
+    ax.legend(fontsize=6, ncol=2)
+    readable_log_ticks(ax)
+    ax = axes[1]
+    ax.loglog(a.frontier.compute, a.frontier.features, "-", label=f"N*, local exponent {a.n_exponent.value:.3f}")
+    ax.loglog(a.frontier.compute, a.frontier.samples, "-", label="s* = C / N*")
+    ax.loglog([a.compute] * 2, [a.n_opt.value, a.samples_opt.value], "o", color="C3")
+    if a.check is not None:
+        ax.loglog(a.check.frontier.compute, a.check.frontier.features, "s", ms=4, color="C0",
+                  label=f"N* measured, {_exponent_words(a.check.n_exponent_measured)}")
+    ax.set(xlabel="compute C", ylabel="N*, s*", title="compute-optimal split")
+    ax.legend(fontsize=7)
+    readable_log_ticks(ax)
+    _phase_diagram(axes[2], a, CLOSED_FORMS[a.regime][1])
+    return _save(fig, path)
+
+
+def _exponent_words(estimate) -> str:
+    return "-" if estimate is None else f"{estimate.value:.3f} {_interval_words(estimate)}"
+
+
+def _interval_words(estimate) -> str:
+    return "" if estimate.ci is None else f"[{estimate.ci[0]:.3f}, {estimate.ci[1]:.3f}]"
+
+
+def _measured_frontier(ax, check) -> None:
+    """The measured iso-N curves (mean over repeats) as points, and the measured frontier through their minima."""
+    losses = check.mean_losses()
+    samples = np.asarray(check.samples)
+    for i, (count, row) in enumerate(zip(check.features, losses)):
+        ax.loglog(count * samples, row, ".", ms=3, color=f"C{(i + 5) % 10}", alpha=0.7)
+    ax.loglog(check.frontier_predicted.compute, check.frontier_predicted.loss, ":", color="k", lw=1.5,
+              label=f"predicted over the checked budgets, eta {check.loss_exponent_predicted.value:.3f}")
+    ax.loglog(check.frontier.compute, check.frontier.loss, "s--", ms=4, color="k", lw=1,
+              label=f"measured (points: widths {check.widths[0]}..{check.widths[-1]}), "
+                    f"eta {_exponent_words(check.loss_exponent_measured)}")
+
+
+# the regions of each regime's phase diagram in (b, a): name, lower and upper boundary of a as functions of b
+PHASE_REGIONS = {
+    "one-pass-sgd": (("Ia: a < b + 1", lambda b: 1.0 + 0 * b, lambda b: b + 1),
+                     ("II: b + 1 < a < 2b", lambda b: b + 1, lambda b: np.maximum(2 * b, b + 1)),
+                     ("III: a > 2b", lambda b: np.maximum(2 * b, b + 1), None)),
+    "fixed-data": (("hard: a < b + 1", lambda b: 1.0 + 0 * b, lambda b: b + 1),
+                   ("intermediate: b + 1 < a < 2b + 1", lambda b: b + 1, lambda b: 2 * b + 1),
+                   ("easy: a > 2b + 1", lambda b: 2 * b + 1, None)),
+}
+
+
+def _phase_diagram(ax, a, closed_form) -> None:
+    """The phases of the allocation's regime in (b, a) (:data:`PHASE_REGIONS`), its point marked with intervals."""
+    b_line = np.linspace(1.0, max(4.0, a.kernel_decay.high + 0.5), 100)
+    top = max(8.0, a.target_decay.high + 1.0)
+    for i, (name, low, high) in enumerate(PHASE_REGIONS[a.regime]):
+        upper = np.full_like(b_line, top) if high is None else np.minimum(high(b_line), top)
+        ax.fill_between(b_line, np.minimum(low(b_line), top), upper, color=f"C{i}", alpha=0.15, label=name)
+    b, t = a.kernel_decay, a.target_decay
+    xi, eta = closed_form(t.value, b.value)
+    ax.errorbar([b.value], [t.value], xerr=[[b.value - b.low], [b.high - b.value]],
+                yerr=[[t.value - t.low], [t.high - t.value]], fmt="o", color="C3", capsize=3,
+                label=f"this prediction: b = {b.value:.2f}, a = {t.value:.2f} (xi = {xi:.3f}, eta = {eta:.3f})")
+    regime = "one-pass SGD" if a.regime == "one-pass-sgd" else "a fixed data set"
+    ax.set(xlabel="b (eigenvalues ~ i^-b)", ylabel="a (target powers ~ i^-a)", xlim=(1.0, b_line[-1]),
+           ylim=(1.0, top), title=f"phases of {regime} on random features")
+    ax.legend(fontsize=7, loc="upper left")
+
+
 def plot_sweep(sweep, path: str | os.PathLike | None = None) -> Figure:
     """Plot: alpha_K, the recommended alpha_D and the manifold estimate 4/d (and measured alpha_D when compared)
     against the varied option, with intervals; categorical x when the values are not numbers."""

@@ -19,6 +19,7 @@ STREAMS: dict[str, Callable[..., list[int] | int]] = {
     "sample": lambda seed: seed,
     "input_noise": lambda seed: [seed, 0x6E6F6973],
     "subsample": lambda seed: [seed, 0xD5],
+    "fresh_points": lambda seed, repeat: [seed, repeat, 0xF2E5],
     # targets drawn from the kernel, and the probe points that fingerprint a user's network
     "gp_target": lambda seed: [seed, 0x6770, 1],
     "network_probe": lambda seed: [seed, 0x9E7],
@@ -41,6 +42,8 @@ STREAMS: dict[str, Callable[..., list[int] | int]] = {
     "pool_sample": lambda seed: [seed, 0x5A3],
     "pool_training_sets": lambda seed, size, repeat: [seed, size, repeat, 0xB0],
     "pool_bootstrap": lambda seed: [seed, 0xB1],
+    # the compute-optimal frontier measured by one-pass SGD: the order a finite data set is passed in, per repeat
+    "sgd_order": lambda seed, repeat: [seed, repeat, 0x5CD],
     # plots: error bars of a median over repeats
     "median_error_bars": lambda seed: seed,
 }

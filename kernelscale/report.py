@@ -17,7 +17,8 @@ from .architectures import SCHEMAS as ARCHITECTURE_SCHEMAS
 from .curves import PredictedCurve
 from .data import SCHEMAS as DATA_SCHEMAS
 from .estimates import Basis, Estimate
-from .results import Allocation, Comparison, Measurement, PoolComparison, Prediction, RowKind, Sweep
+from .results import (Allocation, Comparison, FrontierCheck, Measurement, PoolComparison, Prediction, RowKind,
+                      SpectralAllocation, Sweep)
 from .specs import display_spec
 
 
@@ -294,6 +295,68 @@ def print_allocation(a: Allocation, console: Console | None = None, *, e_given: 
     console.print(a.explanation)
 
 
+def print_spectral_allocation(a: SpectralAllocation, console: Console | None = None) -> None:
+    """The optimum at C and its exponents, predicted (with --check: measured beside, loss exponent first)."""
+    console = console or Console()
+    regime = (f"one-pass SGD (learning rate {a.learning_rate:g}, batch {a.batch})" if a.regime == "one-pass-sgd"
+              else "a fixed data set trained to convergence (ridge tuned)")
+    table = Table(title=title("allocate", a.arch, a.data, f"n={a.n}, {a.kernel.upper()}"))
+    for column in ("quantity", "predicted (95%)"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "quantity" else "right")
+    samples = "steps* x batch" if a.regime == "one-pass-sgd" else "D*, the data set"
+    for label, estimate, digits in ((f"N* at C = {a.compute:.3g}", a.n_opt, 4), (f"s* ({samples})", a.samples_opt, 4),
+                                    ("L* (loss at the optimum)", a.loss_opt, 4)):
+        table.add_row(label, f"{estimate.value:.{digits}g} {interval(estimate, digits, 'g')}")
+    table.add_row("eta: L* ~ C^-eta, local", with_interval(a.loss_exponent, 3))
+    table.add_row(f"eta, asymptote ({a.phase})", with_interval(a.loss_exponent_asymptote, 3))
+    table.add_row("xi: N* ~ C^xi, local", with_interval(a.n_exponent, 3))
+    table.add_row(f"xi, asymptote ({a.phase})", with_interval(a.n_exponent_asymptote, 3))
+    table.add_row("b (kernel), a (target)", f"{a.kernel_decay.value:.2f}, {a.target_decay.value:.2f}")
+    console.print(table)
+    low, high = a.exponent_budgets
+    console.print(f"{a.kernel.upper()} random features trained by {regime}, predicted from the spectrum. "
+                  f"Local exponents over C = {low:.3g}..{high:.3g}; intervals: the four corners of the fits' "
+                  f"intervals of (b, a). {phase_words(a)} (docs/theory.md). "
+                  f"C = N x samples; {loss_definition(a.trivial_loss)}", highlight=False)
+    if a.check is not None:
+        _print_frontier_check(a.check, console)
+    for note in a.notes:
+        console.print(note, highlight=False)
+    console.print(a.caveat, highlight=False)
+    console.print(f"predicted in {a.seconds:.1f} s" + ("" if a.check is None else
+                                                       f"; checked in {a.check.seconds:.1f} s"), highlight=False)
+
+
+def phase_words(a: SpectralAllocation) -> str:
+    """What the phase is, in words: of one-pass SGD, or of a fixed data set trained to convergence."""
+    if a.regime == "one-pass-sgd":
+        return f"Phase {a.phase} of one-pass SGD on random features"
+    return f"The {a.phase} regime of a fixed data set (alpha_N = min(a - 1, b), beta_D = min(a - 1, 2b))"
+
+
+def _print_frontier_check(c: FrontierCheck, console: Console) -> None:
+    table = Table(title=f"--check: one-pass SGD on readout features, C = {c.budgets[0]:.3g}..{c.budgets[1]:.3g}")
+    for column in ("exponent", "predicted", "measured (95%)", "verdict"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "exponent" else "right")
+    table.add_row("eta (L*)", with_interval(c.loss_exponent_predicted, 3), with_interval(c.loss_exponent_measured, 3),
+                  verdict_cell(c.loss_exponent_verdict, c.loss_exponent_gap_sigma))
+    table.add_row("xi (N*)", with_interval(c.n_exponent_predicted, 3), with_interval(c.n_exponent_measured, 3),
+                  verdict_cell(c.n_exponent_verdict, c.n_exponent_gap_sigma))
+    console.print(table)
+    span = c.decades_of_features
+    console.print(f"widths {','.join(map(str, c.widths))} (N = {c.features[0]}..{c.features[-1]} features); the "
+                  f"measured N* spans {span:.2f} decades" + (
+                      ": too short a range for xi, which converges slowly at these sizes (0.06 to 0.15 low at "
+                      "N* < 450 in scratch runs); read eta first" if span < 1.5 else "") + ".", highlight=False)
+    if c.fresh:
+        console.print(f"every step drew new points ({c.pool} in all); {c.test_points} more held out for the test "
+                      "loss.", highlight=False)
+    else:
+        console.print(f"a finite data set: {c.test_points} points held out, {c.pool} to train on, each used up to "
+                      f"{c.reuse:.2g} times" + (": past 1 this leaves the one-pass theory, which assumes fresh "
+                                                 "samples" if c.reuse > 1 else "") + ".", highlight=False)
+
+
 # ---------------------------------------------------------------------------------------------------- sweep
 
 
@@ -332,7 +395,8 @@ def print_sweep(s: Sweep, console: Console | None = None) -> None:
 
 
 PRINTERS = {Prediction: print_prediction, Measurement: print_measurement, Comparison: print_comparison,
-            PoolComparison: print_pool_comparison, Allocation: print_allocation, Sweep: print_sweep}
+            PoolComparison: print_pool_comparison, Allocation: print_allocation, Sweep: print_sweep,
+            SpectralAllocation: print_spectral_allocation}
 
 
 def print_result(result, console: Console | None = None, **options) -> None:

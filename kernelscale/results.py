@@ -23,6 +23,7 @@ from .errors import DataError
 from .estimates import Basis, Estimate, FitStatus, Verdict
 from .fit import CurveFit, TailFit
 from .intrinsic import IntrinsicDimension
+from .spectral_allocation import Frontier, mean_over_repeats
 from .spectrum import Spectrum
 from .specs import parse_spec
 from .stats import gap_sigma, log_estimate, verdict
@@ -829,3 +830,166 @@ class Allocation(JsonResult, Presentable):
         for name in ("n_opt", "d_opt", "a", "b"):
             record |= estimate_columns(name, Estimate(getattr(self, name), self.ci.get(name)))
         return [record]
+
+
+# ---------------------------------------------------------------------------------------------------- allocate
+# from a spectrum
+
+
+@dataclasses.dataclass(frozen=True)
+class FrontierCheck(JsonResult):
+    """``allocate --check``: random-feature models trained by one-pass SGD on a grid of model sizes and samples, and
+    the compute-optimal frontier measured on it.
+
+    Attributes:
+      widths, features: (p,) the networks' widths and their readout feature counts N.
+      samples: (m,) the samples s at which the test loss was recorded.
+      losses: (p, m, repeats) test losses (None past the samples each width was trained for).
+      frontier: the frontier of the mean loss, budgets with the optimum inside the grid only.
+      budgets: (low, high), the compute range both the measured and the predicted exponents are read over.
+      frontier_predicted: the predicted frontier over ``budgets`` (central decays).
+      n_exponent_predicted, loss_exponent_predicted: the prediction's local exponents over ``budgets`` (intervals
+        from the tail fits' intervals), the measured ones' counterparts.
+      n_exponent_measured, loss_exponent_measured: the measured frontier's exponents over ``budgets``, with 95%
+        intervals from a bootstrap over the repeats.
+      pool, test_points: points available for training (one pass each) and held out for the test loss.
+      fresh: whether the data can be drawn anew (then every sample is a new point).
+      reuse: the most times any training point was used (1.0: one pass; more leaves the one-pass theory).
+      seconds: wall time of the check.
+    """
+
+    widths: tuple[int, ...]
+    features: tuple[int, ...]
+    samples: tuple[float, ...]
+    losses: tuple[tuple[tuple[float | None, ...], ...], ...]
+    frontier: Frontier
+    budgets: tuple[float, float]
+    frontier_predicted: Frontier
+    n_exponent_predicted: Estimate
+    loss_exponent_predicted: Estimate
+    n_exponent_measured: Estimate | None
+    loss_exponent_measured: Estimate | None
+    pool: int
+    test_points: int
+    fresh: bool
+    reuse: float
+    seconds: float
+
+    JSON_DERIVED = ("n_exponent_verdict", "n_exponent_gap_sigma", "loss_exponent_verdict", "loss_exponent_gap_sigma")
+
+    @property
+    def n_exponent_verdict(self) -> Verdict:
+        return verdict(self.n_exponent_predicted, self.n_exponent_measured)
+
+    @property
+    def n_exponent_gap_sigma(self) -> float | None:
+        return gap_sigma(self.n_exponent_predicted, self.n_exponent_measured)
+
+    @property
+    def loss_exponent_verdict(self) -> Verdict:
+        return verdict(self.loss_exponent_predicted, self.loss_exponent_measured)
+
+    @property
+    def loss_exponent_gap_sigma(self) -> float | None:
+        return gap_sigma(self.loss_exponent_predicted, self.loss_exponent_measured)
+
+    def mean_losses(self) -> np.ndarray:
+        """(p, m) the mean test loss over repeats (NaN where a width was not trained that far)."""
+        return mean_over_repeats(self.losses)
+
+    @property
+    def decades_of_features(self) -> float:
+        """How many decades of N* the measured frontier spans (the N* exponent is unreliable below about 1)."""
+        return math.log10(max(self.frontier.features) / min(self.frontier.features)) if self.frontier.features else 0.0
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SpectralAllocation(JsonResult, Presentable):
+    """``allocate --arch --data --compute``: the compute-optimal split of a budget between N linear random features
+    of ``kernel`` and the samples they are trained on, predicted from a sample's spectrum without training
+    (:mod:`kernelscale.compute_optimal`).
+
+    Attributes:
+      arch, data, kernel, n, seed: the prediction's architecture, data, kernel, sample size and seed.
+      regime: ``"one-pass-sgd"`` (every step a fresh batch; samples = steps x batch) or ``"fixed-data"`` (ridge
+        regression trained to convergence on D samples, the ridge tuned per point).
+      compute: the budget C = N s (s: samples drawn).
+      learning_rate, batch: one-pass SGD's step in kernel units (``gamma = learning_rate / E k(x, x)``) and batch
+        (None for fixed data).
+      n_opt, samples_opt, loss_opt: N*, s* and L* at C, with intervals from the tail fits' intervals.
+      n_exponent, loss_exponent: the local exponents ``N* ~ C^xi``, ``L* ~ C^-eta`` over ``exponent_budgets``.
+      n_exponent_asymptote, loss_exponent_asymptote: the phase's closed form on the fitted (a, b), their intervals
+        over the corners of the fits' intervals.
+      phase: one-pass SGD's ``"Ia"``, ``"II"`` or ``"III"`` (:func:`kernelscale.spectral_allocation.phase`), or a
+        fixed data set's ``"hard"``, ``"intermediate"`` or ``"easy"`` (:func:`~kernelscale.spectral_allocation
+        .fixed_data_phase`), on the fitted (a, b).
+      kernel_decay, target_decay: b = 1 + alpha_K and a, with their intervals.
+      frontier: the predicted frontier over C / 10 .. 10 C (budgets with the optimum inside the grid).
+      iso_features, iso_samples, iso_loss: the predicted loss surface at a few N around the frontier's (p,), on a
+        grid of samples (m,): (p, m) losses (for the plot's iso-N curves).
+      exponent_budgets: the budgets the local exponents are read over.
+      trivial_loss: the loss of predicting 0 (the losses' scale).
+      notes: what the numbers depend on (learning rate, batch) and what they leave out.
+      caveat: the lazy baseline's limit, printed with every result.
+      check: the measurement (``--check``), or None.
+      seconds: wall time of the prediction (the check's is its own).
+    """
+
+    arch: str
+    data: str
+    kernel: str
+    n: int
+    seed: int
+    regime: str
+    compute: float
+    learning_rate: float | None
+    batch: int | None
+    n_opt: Estimate
+    samples_opt: Estimate
+    loss_opt: Estimate
+    n_exponent: Estimate
+    loss_exponent: Estimate
+    n_exponent_asymptote: Estimate
+    loss_exponent_asymptote: Estimate
+    phase: str
+    kernel_decay: Estimate
+    target_decay: Estimate
+    frontier: Frontier
+    exponent_budgets: tuple[float, float]
+    iso_features: tuple[int, ...]
+    iso_samples: tuple[float, ...]
+    iso_loss: tuple[tuple[float, ...], ...]
+    trivial_loss: float
+    notes: tuple[str, ...]
+    caveat: str
+    seconds: float
+    check: FrontierCheck | None = None
+
+    JSON_DERIVED = ("basis", "steps_opt", "n_exponent_measured", "loss_exponent_measured")
+    REPR_FIELDS = ("arch", "data", "kernel", "regime", "compute", "n_opt", "samples_opt", "loss_opt", "n_exponent",
+                   "loss_exponent", "phase")
+    PLOT = "plot_spectral_allocation"
+
+    @property
+    def basis(self) -> str:
+        """``"spectrum"``: predicted from the kernel's spectrum, nothing trained (the other routes fit a loss model)."""
+        return "spectrum"
+
+    @property
+    def steps_opt(self) -> float | None:
+        """t* = s* / batch, the optimal number of SGD steps (None for fixed data)."""
+        return None if self.batch is None else self.samples_opt.value / self.batch
+
+    @property
+    def n_exponent_measured(self) -> Estimate | None:
+        return None if self.check is None else self.check.n_exponent_measured
+
+    @property
+    def loss_exponent_measured(self) -> Estimate | None:
+        return None if self.check is None else self.check.loss_exponent_measured
+
+    def frame_records(self) -> list[dict[str, Any]]:
+        """One row per budget of the predicted frontier: ``compute``, ``n_opt``, ``samples_opt``, ``loss_opt``."""
+        return [{"compute": c, "n_opt": n, "samples_opt": s, "loss_opt": loss}
+                for c, n, s, loss in zip(self.frontier.compute, self.frontier.features, self.frontier.samples,
+                                         self.frontier.loss)]

@@ -23,8 +23,10 @@ VALIDATED = {
     "dataset_from_arrays": (np.zeros((4, 3)), None), "compute_kernel": ("fc", np.ones((4, 3))),
     "spectrum": (np.eye(4),), "eigendecompose": (np.eye(4),), "eigenvalues_and_powers": (np.eye(4), None),
     "eigenvalues_and_projections": (np.eye(4), None), "allocate": (1e20, None), "choose_eigensolver": (1000,),
+    "predict_allocation": ("fc", "teacher"),
 }
-REQUIRED_KEYWORDS = {"load_dataset": {"n_samples": None}, "sweep": {"parameter": "depth", "values": [1, 2]},
+REQUIRED_KEYWORDS = {"load_dataset": {"n_samples": None}, "predict_allocation": {"compute": 1e5},
+                     "fresh_points": {"n_samples": 600, "seed": 0, "count": 10}, "sweep": {"parameter": "depth", "values": [1, 2]},
                      "compare_pool": {"n_samples": 600, "pool": 2000}, "missing_blocks": {"batch_size": 10},
                      "make_pool": {"pool_size": 1000},
                      "compute_kernel_share": {"batch_size": 10, "share": (0, 1)}}
@@ -34,7 +36,8 @@ MODULE_FUNCTIONS = [("pool", "compare_pool", ("fc", "digits")), ("pool", "make_p
                     ("kernels", "missing_blocks", ("fc", np.ones((4, 3)))),
                     ("allocation", "compute_optimal", (None, 1e20)), ("spectrum", "eigendecompose_where", (np.eye(4),)),
                     ("training", "trained_losses", (None, None, None, (8,), (8,))),
-                    ("finite_width", "finite_width_errors", (None, None, None, (8,)))]
+                    ("finite_width", "finite_width_errors", (None, None, None, (8,))),
+                    ("data", "fresh_points", ("teacher",))]
 
 
 def _cases():

@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--compute", type=float, default=1e5)
     parser.add_argument("--widths", default="8,16,32,64,128,256")
-    parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=8)
     args = parser.parse_args()
     widths = tuple(int(w) for w in args.widths.split(","))
     print(describe())

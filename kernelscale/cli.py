@@ -332,7 +332,7 @@ def allocate(compute: float = typer.Option(..., "--compute", help="compute budge
              widths: Optional[str] = typer.Option(None, "--widths", help="widths of the grid, comma-separated"),
              sizes: Optional[str] = typer.Option(None, "--sizes", help="data sizes D of the grid, comma-separated"),
              repeats: Optional[int] = typer.Option(None, "--repeats", help="repeats per grid point or per --check "
-                                                   "width (default 3 and 4; >= 2)"),
+                                                   "width (default 3 and 8; >= 2)"),
              ridge: float = typer.Option(0.1, "--ridge", help="ridge of the grid's random-feature regression"),
              seed: int = typer.Option(0, "--seed"), device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
              plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the frontier"),
@@ -393,7 +393,7 @@ def _from_spectrum(arch: Optional[str], data: Optional[str], given: dict, grid: 
 def _spectral_allocation(arch, data, *, repeats, **options):
     from .compute_optimal import predict_allocation
 
-    return predict_allocation(arch, data, repeats=repeats or 4, **options)
+    return predict_allocation(arch, data, repeats=repeats or 8, **options)
 
 
 @app.command()

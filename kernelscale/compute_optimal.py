@@ -141,7 +141,7 @@ def spectrum_decays(prediction: Prediction) -> tuple[Estimate, Estimate]:
 def predict_allocation(arch: str | Architecture | tuple, data: str | Dataset, *, compute: float,
                        n_samples: int | None = None, kernel: str = "nngp", regime: str = "one-pass-sgd",
                        learning_rate: float = 0.5, batch: int = 1, draws: int = 8, check: bool = False,
-                       check_widths=None, repeats: int = 4, seed: int = 0, device: str | None = None,
+                       check_widths=None, repeats: int = 8, seed: int = 0, device: str | None = None,
                        use_cache: bool = True, progress: Progress = no_progress) -> SpectralAllocation:
     """The compute-optimal model size N*, samples s* and loss L* at budget ``compute`` = N s for N linear random
     features of ``kernel``, predicted from the spectrum of ``n_samples`` points of ``data`` without training.
@@ -162,6 +162,10 @@ def predict_allocation(arch: str | Architecture | tuple, data: str | Dataset, *,
     if check and (regime != "one-pass-sgd" or kernel != "nngp"):
         raise ParameterError("check trains a network's readout features by one-pass SGD, whose kernel is the NNGP: "
                              "use regime='one-pass-sgd' and kernel='nngp' (--regime one-pass-sgd --kernel nngp).")
+    if check:
+        from .one_pass import check_trainable
+
+        check_trainable(data)
     start = time.perf_counter()
     prediction = predict(arch, data, n_samples=n_samples, kernel=kernel, width_kernel=kernel, seed=seed,
                          device=device, use_cache=use_cache, progress=progress)
@@ -205,16 +209,22 @@ def predicted_fields(model: SurfaceModel, compute: float, progress: Progress = n
     n_opt, samples_opt, loss_opt = _optimum_estimates(central, corners, compute)
     b, a = model.kernel_decay.value, model.target_decay.value
     asymptotes = [CLOSED_FORMS[model.regime][1](a, b) for b, a in [(b, a), *model.corners()]]
-    smallest = min(n for n, ok in zip(central.features, central.inside) if ok)
-    iso_features = _log_grid(max(SMALLEST_FEATURES, smallest / 3), largest, 2).astype(int)
-    iso_samples = _log_grid(1.0, budgets[-1] / iso_features[0], SAMPLES_PER_DECADE)
-    iso_loss = model.surface(b, a, iso_features, iso_samples)
-    return {"iso_features": tuple(int(n) for n in iso_features), "iso_samples": tuple(iso_samples.tolist()),
-            "iso_loss": tuple(tuple(row) for row in iso_loss.tolist()), "n_opt": n_opt, "samples_opt": samples_opt,
-            "loss_opt": loss_opt, "n_exponent": n_exponent,
+    return {"n_opt": n_opt, "samples_opt": samples_opt, "loss_opt": loss_opt, "n_exponent": n_exponent,
             "loss_exponent": loss_exponent, "n_exponent_asymptote": _spread([x for x, _ in asymptotes]),
             "loss_exponent_asymptote": _spread([y for _, y in asymptotes]), "frontier": central.inside_only(),
-            "exponent_budgets": (float(low), float(high)), "notes": _notes(model.regime, corners)}
+            "exponent_budgets": (float(low), float(high)), "notes": _notes(model.regime, corners),
+            **_iso_curves(model, central, largest, budgets[-1])}
+
+
+def _iso_curves(model: SurfaceModel, central: Frontier, largest: int, top_budget: float) -> dict:
+    """The surface at a few N (two per decade, from a third of the smallest N* to the grid's largest) on a grid of
+    samples up to the largest budget: the plot's iso-N curves (None where SGD diverges)."""
+    smallest = min(n for n, ok in zip(central.features, central.inside) if ok)
+    features = _log_grid(max(SMALLEST_FEATURES, smallest / 3), largest, 2).astype(int)
+    samples = _log_grid(1.0, top_budget / features[0], SAMPLES_PER_DECADE)
+    loss = model.surface(model.kernel_decay.value, model.target_decay.value, features, samples)
+    return {"iso_features": tuple(int(n) for n in features), "iso_samples": tuple(samples.tolist()),
+            "iso_loss": tuple(tuple(v if math.isfinite(v) else None for v in row) for row in loss.tolist())}
 
 
 def _check_inside(frontier: Frontier, compute: float) -> None:

@@ -3,8 +3,9 @@
 Data spec form ``NAME:key=value,...``:
 
 ===================  ===============================================================================================
-``sphere``           ``dim`` d: points uniform on the unit sphere in R^d; ``target=none|gp`` (gp: labels drawn from a
-                     Gaussian process with the architecture's own kernel, so the true exponent is alpha_K)
+``sphere``           ``dim`` d: points uniform on the unit sphere in R^d; ``target=none|gp|teacher`` (gp: labels drawn
+                     from a Gaussian process with the architecture's own kernel, so the true exponent is alpha_K;
+                     teacher: a random FC network of depth 2 and width 256, a fixed smooth target new points share)
 ``teacher``          ``dim`` d latent Gaussian coordinates, embedded smoothly in R^``embed`` by random Fourier
                      features (a d-dimensional manifold); target from a random finite network (``depth``, ``width``)
                      plus ``noise`` (std of Gaussian label noise)
@@ -339,11 +340,34 @@ def _load_npz(o: dict[str, Any]) -> _Raw:
 def _sphere(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
     if o["dim"] < 2:
         raise SpecError(f"data 'sphere': dim must be >= 2, got {o['dim']}.")
-    if o["target"] not in ("none", "gp"):
-        raise SpecError(f"data 'sphere': target={o['target']!r}; valid: none, gp.")
-    x = rng.standard_normal((n, o["dim"]))
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return _Raw(x, None)
+    if o["target"] not in ("none", "gp", "teacher"):
+        raise SpecError(f"data 'sphere': target={o['target']!r}; valid: none, gp, teacher.")
+    x = _on_sphere(rng.standard_normal((n, o["dim"])))
+    return _Raw(x, _random_network(rng, o["dim"])(x) if o["target"] == "teacher" else None)
+
+
+def _on_sphere(points: np.ndarray) -> np.ndarray:
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def _random_network(rng: np.random.Generator, inputs: int, depth: int = 2, width: int = 256
+                    ) -> Callable[[np.ndarray], np.ndarray]:
+    """A random finite FC network (its key drawn from ``rng``): a fixed smooth target, x (m, inputs) -> y (m, 1)."""
+    from .architectures import parse_architecture
+
+    network = parse_architecture(f"fc:depth={depth},width={width}")
+    import jax
+
+    from ._compat import precise
+
+    key = jax.random.PRNGKey(int(rng.integers(2**31)))
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        with precise():
+            _, params = network.init_fn(key, (-1, inputs))
+            return np.asarray(network.apply_fn(params, x), dtype=np.float64)
+
+    return evaluate
 
 
 def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
@@ -355,8 +379,6 @@ def _teacher(o: dict[str, Any], n: int, rng: np.random.Generator) -> _Raw:
 def _teacher_problem(o: dict[str, Any], rng: np.random.Generator) -> Callable[[np.ndarray], tuple[np.ndarray, ...]]:
     """The teacher's manifold and network, drawn from ``rng`` (after the sample's latent points, as ``_teacher``
     draws them): a function from latent points (m, dim) to their inputs x (m, embed) and clean targets y (m, 1)."""
-    from .architectures import parse_architecture
-
     d, embed = o["dim"], o["embed"]
     if not 1 <= d <= embed:
         raise SpecError(f"data 'teacher': need 1 <= dim <= embed, got dim={d}, embed={embed}.")
@@ -364,18 +386,11 @@ def _teacher_problem(o: dict[str, Any], rng: np.random.Generator) -> Callable[[n
         raise SpecError(f"data 'teacher': noise must be >= 0, got {o['noise']}.")
     frequencies = rng.standard_normal((d, embed))
     phases = rng.uniform(0, 2 * np.pi, embed)
-    teacher = parse_architecture(f"fc:depth={o['depth']},width={o['width']}")
-    import jax
-
-    from ._compat import precise
-
-    key = jax.random.PRNGKey(int(rng.integers(2**31)))
+    network = _random_network(rng, embed, o["depth"], o["width"])
 
     def evaluate(latent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.sqrt(2.0) * np.cos(latent @ frequencies + phases)  # a smooth d-dimensional manifold in R^embed
-        with precise():
-            _, params = teacher.init_fn(key, (-1, embed))
-            return x, np.asarray(teacher.apply_fn(params, x), dtype=np.float64)
+        return x, network(x)
 
     return evaluate
 
@@ -532,19 +547,24 @@ def load_dataset(spec: str, *, n_samples: int | None, seed: int = 0, input_kind:
 def fresh_points(spec: str, *, n_samples: int, seed: int, count: int, repeat: int = 0,
                  input_kind: str = "flat") -> Dataset:
     """``count`` new points of the distribution that ``load_dataset(spec, n_samples=n_samples, seed=seed)`` samples
-    (the same teacher manifold and network), drawn from the ``"fresh_points"`` stream of ``seed`` and ``repeat`` and
-    preprocessed as a sample of their own. Only the teacher has a fixed target that any new point can be labelled
-    by: any other data is a DataError (sphere targets are GP draws on one sample; data sets are finite)."""
+    (the same teacher manifold and network, or the same network on the sphere), drawn from the ``"fresh_points"``
+    stream of ``seed`` and ``repeat`` and preprocessed as a sample of their own. Only a teacher's target labels any
+    new point: other data is a DataError (a sphere's GP target is drawn on one sample; data sets are finite)."""
     name, options = parse_spec(spec, SCHEMAS, what="data")
-    if name != "teacher":
-        raise DataError(f"data {name!r} cannot be drawn anew with its target: only 'teacher' data has a fixed target "
-                        "on new points (a sphere's GP target is drawn on one sample, a data set is finite).")
+    if not (name == "teacher" or (name == "sphere" and options["target"] == "teacher")):
+        raise DataError(f"data {name!r} cannot be drawn anew with its target: only 'teacher' data and "
+                        "'sphere:target=teacher' have a fixed target on new points (a sphere's GP target is drawn on "
+                        "one sample, a data set is finite).")
     rng = generator(seed, "sample")
-    rng.standard_normal((n_samples, options["dim"]))  # the sample's latent points, drawn before the teacher
-    evaluate = _teacher_problem(options, rng)
+    rng.standard_normal((n_samples, options["dim"]))  # the sample's points, drawn before the target's network
     fresh = generator(seed, "fresh_points", repeat)
-    x, y = evaluate(fresh.standard_normal((count, options["dim"])))
-    y = y + options["noise"] * fresh.standard_normal(y.shape)
+    latent = fresh.standard_normal((count, options["dim"]))
+    if name == "sphere":
+        x = _on_sphere(latent)
+        y = _random_network(rng, options["dim"])(x)
+    else:
+        x, y = _teacher_problem(options, rng)(latent)
+        y = y + options["noise"] * fresh.standard_normal(y.shape)
     if options["input_noise"] > 0:
         x = _with_noise(x, options["input_noise"], fresh)
     x, done = preprocessed(_shaped(x, input_kind, name), center=options["center"], normalize=options["normalize"])

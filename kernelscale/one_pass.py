@@ -33,6 +33,7 @@ CHECKPOINTS_PER_DECADE = 10
 BUDGETS_PER_DECADE = 8
 SAMPLE_MARGIN = 2.5  # each width trains until the budget whose predicted N* is this many times its own
 BOOTSTRAP = 200
+DIVERGED = 1e3  # a test loss this many times the trivial loss's means SGD diverged
 TEST_REPEAT = 10**6  # the fresh_points stream index of the test set (repeats use 0, 1, ...)
 
 
@@ -70,24 +71,37 @@ def checkpoints(largest: int, batch: int) -> np.ndarray:
 def sgd_losses(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], stops: np.ndarray, *,
                step: float, batch: int) -> np.ndarray:
     """Test losses of one-pass SGD from w = 0 on the training rows in order (``w -= step / B phi^T (phi w - y)``
-    per batch of B rows), after each number of samples in ``stops`` (increasing, multiples of B).
+    per batch of B rows), after each number of samples in ``stops`` (increasing, multiples of B); NaN from the stop
+    where the loss passed DIVERGED times the trivial loss (SGD diverged: training stops there).
 
     Shapes: train (s, N) and (s, c), test (t, N) and (t, c), stops (m,) -> (m,) losses (squared error summed over
     the c outputs, averaged over test points)."""
     (phi, y), (test_phi, test_y) = train, test
     weights = np.zeros((phi.shape[1], y.shape[1]))
-    losses, done = [], 0
-    for stop in stops:
-        for start in range(done, int(stop), batch):
-            rows = slice(start, start + batch)
-            weights -= (step / batch) * (phi[rows].T @ (phi[rows] @ weights - y[rows]))
-        done = int(stop)
-        loss = float(np.mean(np.sum((test_phi @ weights - test_y) ** 2, axis=1)))
-        if not math.isfinite(loss) or loss > 1e6 * float(np.mean(np.sum(test_y**2, axis=1))):
-            raise DataError(f"one-pass SGD diverged after {stop} samples at step {step:.4g} with batch {batch}; "
-                            "lower --learning-rate.")
-        losses.append(loss)
-    return np.array(losses)
+    losses, done = np.full(len(stops), np.nan), 0
+    ceiling = DIVERGED * float(np.mean(np.sum(test_y**2, axis=1)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, stop in enumerate(stops):
+            for start in range(done, int(stop), batch):
+                rows = slice(start, start + batch)
+                weights -= (step / batch) * (phi[rows].T @ (phi[rows] @ weights - y[rows]))
+            done = int(stop)
+            loss = float(np.mean(np.sum((test_phi @ weights - test_y) ** 2, axis=1)))
+            if not loss <= ceiling:
+                break
+            losses[i] = loss
+    return losses
+
+
+def check_trainable(data: str | Dataset) -> None:
+    """A DataError, before anything is computed, for data ``--check`` cannot train on: synthetic data without a fixed
+    target (a sphere's GP target lives on one sample), or a Dataset without labels."""
+    if isinstance(data, Dataset):
+        if data.y is None:
+            raise DataError("--check trains on labels: the Dataset given has none.")
+        return
+    if dataset_points(data) is None:
+        fresh_points(data, n_samples=1, seed=0, count=1)  # only the teacher's target labels new points
 
 
 class TrainingStream:
@@ -126,10 +140,13 @@ class TrainingStream:
 
 
 def measured_losses(arch: Architecture, stream: TrainingStream, widths, counts, samples, stops, *, step: float,
-                    batch: int, repeats: int, seed: int, progress: Progress = no_progress) -> np.ndarray:
+                    batch: int, repeats: int, seed: int, progress: Progress = no_progress
+                    ) -> tuple[np.ndarray, tuple[str, ...]]:
     """(p, m, repeats) test losses: width p's network of repeat r (``jax_seed(seed, r)``) trained on the repeat's
-    rows (the same rows for every width) up to ``samples[p]``, NaN past it."""
+    rows (the same rows for every width) up to ``samples[p]``, NaN past it or past a divergence; and the runs that
+    diverged, in words."""
     losses = np.full((len(widths), len(stops), repeats), np.nan)
+    diverged = []
     for r in range(repeats):
         rows = stream.rows(max(samples), r)
         for i, width in enumerate(widths):
@@ -141,8 +158,10 @@ def measured_losses(arch: Architecture, stream: TrainingStream, widths, counts, 
             reached = stops <= samples[i]
             losses[i, reached, r] = sgd_losses((phi, rows.y[:samples[i]]), (test_phi, stream.test.y),
                                                stops[reached], step=step, batch=batch)
+            if np.isnan(losses[i, reached, r]).any():
+                diverged.append(f"width {width} (repeat {r + 1})")
             progress(f"one-pass SGD (repeat {r + 1} of {repeats})", i + 1, len(widths))
-    return losses
+    return losses, tuple(diverged)
 
 
 def bootstrap_exponents(counts, stops, losses: np.ndarray, budgets: np.ndarray, *, seed: int
@@ -171,7 +190,7 @@ def bootstrap_exponents(counts, stops, losses: np.ndarray, budgets: np.ndarray, 
 
 
 def measure_frontier(arch: Architecture, data: str | Dataset, *, model, predicted: Frontier, widths=None,
-                     repeats: int = 4, seed: int = 0, progress: Progress = no_progress) -> FrontierCheck:
+                     repeats: int = 8, seed: int = 0, progress: Progress = no_progress) -> FrontierCheck:
     """One-pass SGD on the readout features of ``arch`` at ``widths`` (default :data:`DEFAULT_WIDTHS`), the measured
     frontier, and the prediction's exponents over the same budgets (``model``, a
     :class:`kernelscale.compute_optimal.SurfaceModel`, and its ``predicted`` frontier over a wide range)."""
@@ -183,7 +202,7 @@ def measure_frontier(arch: Architecture, data: str | Dataset, *, model, predicte
     samples = training_samples(predicted, counts, budgets, model.batch)
     stops = checkpoints(max(samples), model.batch)
     step = model.learning_rate / model.spectrum.trace
-    losses = measured_losses(arch, stream, widths, counts, samples, stops, step=step, batch=model.batch,
+    losses, diverged = measured_losses(arch, stream, widths, counts, samples, stops, step=step, batch=model.batch,
                              repeats=repeats, seed=seed, progress=progress)
     frontier, xi, eta = bootstrap_exponents(counts, stops, losses, budgets, seed=seed)
     progress("predicted exponents over the checked budgets", 0, 1)
@@ -197,4 +216,4 @@ def measure_frontier(arch: Architecture, data: str | Dataset, *, model, predicte
         n_exponent_predicted=xi_predicted, loss_exponent_predicted=eta_predicted, n_exponent_measured=xi,
         loss_exponent_measured=eta, pool=max(samples) * repeats if pool is None else pool,
         test_points=stream.test.n, fresh=stream.fresh, reuse=1.0 if pool is None else max(samples) / pool,
-        seconds=time.perf_counter() - start)
+        diverged=diverged, seconds=time.perf_counter() - start)

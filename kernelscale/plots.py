@@ -362,7 +362,7 @@ def plot_spectral_allocation(allocation, path: str | os.PathLike | None = None) 
     fig, axes = _subplots(1, 3, figsize=(15.0, 4.4))
     ax = axes[0]
     samples = np.asarray(a.iso_samples)
-    for i, (count, losses) in enumerate(zip(a.iso_features, a.iso_loss)):
+    for i, (count, losses) in enumerate(zip(a.iso_features, np.asarray(a.iso_loss, dtype=np.float64))):
         ax.loglog(count * samples, losses, "-", lw=1, color=f"C{i % 10}", alpha=0.8, label=f"N = {count}")
     ax.loglog(a.frontier.compute, a.frontier.loss, "k-", lw=2,
               label=f"predicted frontier, L* ~ C^-{a.loss_exponent.value:.3f}")

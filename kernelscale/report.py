@@ -348,6 +348,9 @@ def _print_frontier_check(c: FrontierCheck, console: Console) -> None:
                   f"measured N* spans {span:.2f} decades" + (
                       ": too short a range for xi, which converges slowly at these sizes (0.06 to 0.15 low at "
                       "N* < 450 in scratch runs); read eta first" if span < 1.5 else "") + ".", highlight=False)
+    if c.diverged:
+        console.print(f"one-pass SGD diverged at this step for {', '.join(c.diverged)}: those losses stop there "
+                      "(lower --learning-rate to train them).", highlight=False)
     if c.fresh:
         console.print(f"every step drew new points ({c.pool} in all); {c.test_points} more held out for the test "
                       "loss.", highlight=False)

@@ -855,6 +855,7 @@ class FrontierCheck(JsonResult):
       pool, test_points: points available for training (one pass each) and held out for the test loss.
       fresh: whether the data can be drawn anew (then every sample is a new point).
       reuse: the most times any training point was used (1.0: one pass; more leaves the one-pass theory).
+      diverged: the runs where SGD diverged at this step (their width's losses stop there), in words.
       seconds: wall time of the check.
     """
 
@@ -874,6 +875,7 @@ class FrontierCheck(JsonResult):
     fresh: bool
     reuse: float
     seconds: float
+    diverged: tuple[str, ...] = ()
 
     JSON_DERIVED = ("n_exponent_verdict", "n_exponent_gap_sigma", "loss_exponent_verdict", "loss_exponent_gap_sigma")
 
@@ -926,7 +928,7 @@ class SpectralAllocation(JsonResult, Presentable):
       kernel_decay, target_decay: b = 1 + alpha_K and a, with their intervals.
       frontier: the predicted frontier over C / 10 .. 10 C (budgets with the optimum inside the grid).
       iso_features, iso_samples, iso_loss: the predicted loss surface at a few N around the frontier's (p,), on a
-        grid of samples (m,): (p, m) losses (for the plot's iso-N curves).
+        grid of samples (m,): (p, m) losses (for the plot's iso-N curves; None where SGD diverges).
       exponent_budgets: the budgets the local exponents are read over.
       trivial_loss: the loss of predicting 0 (the losses' scale).
       notes: what the numbers depend on (learning rate, batch) and what they leave out.
@@ -958,7 +960,7 @@ class SpectralAllocation(JsonResult, Presentable):
     exponent_budgets: tuple[float, float]
     iso_features: tuple[int, ...]
     iso_samples: tuple[float, ...]
-    iso_loss: tuple[tuple[float, ...], ...]
+    iso_loss: tuple[tuple[float | None, ...], ...]
     trivial_loss: float
     notes: tuple[str, ...]
     caveat: str

@@ -166,6 +166,7 @@ def _refined_minimum(log_n: np.ndarray, row: np.ndarray) -> tuple[float, float, 
     """(N*, L*, inside) of one budget's row of log L over log N: the vertex of the least-squares parabola through the
     grid minimum and its two neighbours on each side (one where the row ends; it smooths the draws' noise of a flat
     minimum); (the N of that edge, NaN, False) when the minimum is at an edge of the row's finite values."""
+    row = np.where(np.isfinite(row), row, np.nan)  # a diverged N (infinite loss) is no candidate
     if np.all(np.isnan(row)):
         return math.nan, math.nan, False
     j = int(np.nanargmin(row))
@@ -292,7 +293,9 @@ def one_pass_sgd_surface(eigenvalues, target_powers, features, samples, *, learn
     ``learning_rate`` is in kernel units: the step is ``gamma = learning_rate / sum(lambda)``, ``sum(lambda)`` the
     kernel's trace ``E k(x, x)`` (= E |phi|^2 of the features). Modes past ``MODES_PER_FEATURE`` times the largest N
     enter the features' covariance as the isotropic ``sum_(i > M) lambda_i / N`` (their law of large numbers) and
-    the floor through the target mass they hold. Shapes: (M,), (M,), (p,), (m,) -> (p, m).
+    the floor through the target mass they hold. Where SGD diverges for some draw (a small N, whose features' top
+    eigenvalue fluctuates far above the kernel's), the loss is infinite: no optimum lies there. Shapes: (M,), (M,),
+    (p,), (m,) -> (p, m).
     """
     eta, v2 = _spectrum(eigenvalues, target_powers)
     features = np.asarray(features, dtype=np.int64)
@@ -313,7 +316,10 @@ def one_pass_sgd_surface(eigenvalues, target_powers, features, samples, *, learn
         for i, count in enumerate(features):
             covariance = gram[:count, :count] / count + np.eye(count) * (tail_trace / count)
             problem = least_squares_problem(covariance, cross[:count] / math.sqrt(count), float(v2.sum()))
-            surface[i] += one_pass_sgd_risk(problem, steps, learning_rate=gamma, batch=batch)
+            try:
+                surface[i] += one_pass_sgd_risk(problem, steps, learning_rate=gamma, batch=batch)
+            except ParameterError:  # this draw's top eigenvalue is too large for the step: SGD diverges
+                surface[i] = np.inf
     return surface / draws
 
 
@@ -351,10 +357,10 @@ def continued_spectrum(eigenvalues, target_powers, *, kernel_decay: float, targe
 
 
 def mean_over_repeats(losses) -> np.ndarray:
-    """(p, m, r) losses -> (p, m) their mean over the repeats that reached each point (NaN where none did)."""
-    losses = np.asarray(losses, dtype=np.float64)
-    counted = np.sum(np.isfinite(losses), axis=2)
-    return np.where(counted > 0, np.nansum(losses, axis=2) / np.maximum(counted, 1), np.nan)
+    """(p, m, r) losses -> (p, m) their mean over the repeats; NaN where any repeat has none (every repeat of a
+    model size trains as long, so only a diverged run leaves a gap its size's mean must not paper over)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(losses, dtype=np.float64).mean(axis=2)
 
 
 def _spectrum(eigenvalues, target_powers) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,9 @@ def test_fresh_teacher_points_share_the_teacher():
         return np.median(np.abs(points.y[:, 0] - sample.y[distances.argmin(axis=1), 0])) / sample.y.std()
 
     assert nearest_gap(fresh) < 0.05 and nearest_gap(other) > 0.2
+    sphere = fresh_points("sphere:dim=3,target=teacher", n_samples=600, seed=3, count=4)
+    on_sample = load_dataset("sphere:dim=3,target=teacher", n_samples=600, seed=3)
+    assert sphere.y.shape == (4, 1) and np.allclose(np.linalg.norm(sphere.x, axis=1), np.linalg.norm(on_sample.x[0]))
     assert not np.allclose(fresh.x[:5], sample.x[:5])
     with pytest.raises(ks.DataError, match="only 'teacher'"):
         fresh_points("sphere:dim=3,target=gp", n_samples=600, seed=0, count=10)
@@ -130,6 +133,7 @@ def test_cli_allocate_from_the_spectrum_writes_the_json():
     (["--regime", "sgd"], "--regime"),
     (["--learning-rate", "0"], "--learning-rate"),
     (["--compute", "1e14"], "more than 1024 features"),
+    (["--check", "--data", "sphere:dim=3,target=gp"], "only 'teacher' data and 'sphere:target=teacher'"),
 ])
 def test_cli_allocate_refuses_what_it_cannot_do_in_one_line(extra, message, tmp_path):
     out = tmp_path / "out.json"

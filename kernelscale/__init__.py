@@ -25,7 +25,7 @@ _EXPORTS = {
     **dict.fromkeys(("CurveFit", "PowerLawFit", "TailFit", "fit_curve", "fit_power_law", "fit_tail_exponent"),
                     "fit"),
     **dict.fromkeys(("IntrinsicDimension", "intrinsic_dimension"), "intrinsic"),
-    **dict.fromkeys(("KernelMatrix", "compute_kernel", "compute_kernel_share"), "kernels"),
+    **dict.fromkeys(("KernelMatrix", "compute_kernel"), "kernels"),
     **dict.fromkeys(("MemoryPlan", "plan_memory"), "memory"),
     **dict.fromkeys(("measure", "measure_loss_surface"), "measure"),
     "compare_pool": "pool",
@@ -110,7 +110,6 @@ if _TYPE_CHECKING:  # the same names, for type checkers and editors
     from .intrinsic import intrinsic_dimension as intrinsic_dimension
     from .kernels import KernelMatrix as KernelMatrix
     from .kernels import compute_kernel as compute_kernel
-    from .kernels import compute_kernel_share as compute_kernel_share
     from .memory import MemoryPlan as MemoryPlan
     from .memory import plan_memory as plan_memory
     from .measure import measure as measure

@@ -82,11 +82,11 @@ _INTERRUPTED = ("interrupted. Kernels finished before this point are in the cach
                 "(kernelscale cache lists them); a rerun of the same command reads them instead of computing them.")
 
 
-def _run(compute):
+def _run(compute, quiet: bool = False):
     """Run ``compute(progress)`` with progress on stderr (bars in a terminal; otherwise, as in a log or a pipe, a line
-    per finished stage with its elapsed time, and every LOG_EVERY seconds of a long one); kernelscale's errors exit
-    with code 2 and a message, Ctrl-C with 130 and what was saved."""
-    terminal = stderr.is_terminal
+    per finished stage with its elapsed time, and every LOG_EVERY seconds of a long one; none when ``quiet``);
+    kernelscale's errors exit with code 2 and a message, Ctrl-C with 130 and what was saved."""
+    terminal = stderr.is_terminal and not quiet
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=stderr, transient=True, disable=not terminal) as bar:
         tasks: dict[str, int] = {}
@@ -99,7 +99,7 @@ def _run(compute):
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
             started.setdefault(stage, now)
-            if terminal:
+            if terminal or quiet:
                 return
             if done >= total:
                 stderr.print(f"{stage}: {done}/{total}, {now - started.pop(stage):.1f} s", highlight=False)
@@ -118,10 +118,28 @@ def _run(compute):
             raise typer.Exit(code=130) from None
 
 
-def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: str, **print_options) -> None:
-    """The plot (when asked), then the JSON (to a file, or ``-`` for stdout) or the tables."""
+def _join(coordinator: Optional[str], num_processes: Optional[int], process_id: Optional[int]) -> bool:
+    """Join the JAX job the options (or the environment: :func:`kernelscale.distributed.job_settings`) name, before
+    any JAX work; whether this process stays quiet (every process but process 0 of a job)."""
+    from .distributed import is_output_process, job_settings, join_job
+
+    with _errors_exit():
+        settings = job_settings(coordinator, num_processes, process_id)
+    if settings is None:
+        return False
+    join_job(settings)
+    return not is_output_process()
+
+
+def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: str, quiet: bool = False,
+            **print_options) -> None:
+    """The plot (when asked), then the JSON (to a file, or ``-`` for stdout) or the tables; nothing from a quiet
+    process (:func:`_join`)."""
     from ._io import write_text_atomically
     from .report import print_result
+
+    if quiet:
+        return
 
     if plot is not None:
         from . import plots
@@ -137,8 +155,10 @@ def _output(result, json_path: Optional[Path], plot: Optional[Path], plot_name: 
         stderr.print(f"JSON written to {json_path}")
 
 
-def _say_where_the_kernel_came_from(prediction) -> None:
+def _say_where_the_kernel_came_from(prediction, quiet: bool = False) -> None:
     """On stderr: a kernel read from the cache, or resumed from the blocks an interrupted run saved."""
+    if quiet:
+        return
     if prediction.from_cache:
         stderr.print(f"kernel read from the on-disk cache (an identical earlier call computed it on "
                      f"{prediction.device})")
@@ -164,6 +184,13 @@ _WIDTH_KERNEL = typer.Option("nngp", "--width-kernel", help="the kernel of the r
                              "describe: nngp (a network's readout features) or ntk")
 _SEED = typer.Option(0, "--seed", help="seed of the sample and of random targets")
 _DEVICE = typer.Option(None, "--device", help="cpu or gpu (default: JAX's default device)")
+_COORDINATOR = typer.Option(None, "--coordinator", envvar="KERNELSCALE_COORDINATOR", show_envvar=False,
+                            help="HOST:PORT of process 0: run as one of --num-processes processes of a JAX job "
+                            "(docs/cli.md, \"Several processes\")")
+_NUM_PROCESSES = typer.Option(None, "--num-processes", envvar="KERNELSCALE_NUM_PROCESSES", show_envvar=False,
+                              help="processes of the job (with --coordinator)")
+_PROCESS_ID = typer.Option(None, "--process-id", envvar="KERNELSCALE_PROCESS_ID", show_envvar=False,
+                           help="this process's index in [0, --num-processes) (with --coordinator)")
 _JSON = typer.Option(None, "--json", help="write the result as JSON to PATH, or - for stdout")
 _NO_CACHE = typer.Option(False, "--no-cache", help="do not read or write the on-disk kernel cache")
 _CACHE = typer.Option(None, "--cache", help="kernel cache folder (default $KERNELSCALE_CACHE, else "
@@ -204,13 +231,16 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
             at_features: Optional[int] = typer.Option(None, "--at-features", help="the feature count P at which the "
                                                       "recommended alpha_W is read from L(P) (default: the largest "
                                                       "feature count <= 10 n)"),
-            width_kernel: str = _WIDTH_KERNEL, ridge: float = _RIDGE, noise: float = _NOISE) -> None:
+            width_kernel: str = _WIDTH_KERNEL, ridge: float = _RIDGE, noise: float = _NOISE,
+            coordinator: Optional[str] = _COORDINATOR, num_processes: Optional[int] = _NUM_PROCESSES,
+            process_id: Optional[int] = _PROCESS_ID) -> None:
     """Predict alpha_K, alpha_D and alpha_W of an architecture on a data sample, and the loss curves L(D) and
     L(P) past it."""
     _check(n=n, kernel=kernel, seed=seed, device=device, eigensolver=eigensolver, n_eigs=n_eigs, at=at,
            at_features=at_features, width_kernel=width_kernel, ridge=ridge, noise=noise)
     _check_outputs(json_path, plot, cache, no_cache)
     size_list, feature_list = _ints(sizes, "--sizes"), _ints(features, "--features")
+    quiet = _join(coordinator, num_processes, process_id)
     from .predict import predict as api_predict
 
     result = _run(lambda progress: api_predict(arch, data, n_samples=n, kernel=kernel, seed=seed, device=device,
@@ -218,9 +248,9 @@ def predict(arch: str = _ARCH, data: str = _DATA, n: Optional[int] = _N, kernel:
                                                eigensolver=eigensolver, n_eigs=n_eigs, sizes=size_list,
                                                features=feature_list, at=at, at_features=at_features,
                                                width_kernel=width_kernel, ridge=ridge, noise=noise,
-                                               progress=progress))
-    _say_where_the_kernel_came_from(result)
-    _output(result, json_path, plot, "plot_spectrum")
+                                               progress=progress), quiet)
+    _say_where_the_kernel_came_from(result, quiet)
+    _output(result, json_path, plot, "plot_spectrum", quiet)
 
 
 @app.command()
@@ -236,7 +266,8 @@ def measure(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             steps: int = _STEPS, batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the curves"),
-            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE, coordinator: Optional[str] = _COORDINATOR,
+            num_processes: Optional[int] = _NUM_PROCESSES, process_id: Optional[int] = _PROCESS_ID) -> None:
     """Measure the scaling exponents: learning curves against D and random-feature curves against width."""
     regime_list = tuple(r.strip() for r in regimes.split(",") if r.strip())
     _check(n=n, kernel=kernel, seed=seed, regimes=regime_list, repeats=repeats, ridge=ridge, noise=noise,
@@ -245,13 +276,14 @@ def measure(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
     size_list, width_list = _ints(sizes, "--sizes"), _ints(widths, "--widths")
     trained_list = _ints(trained_widths, "--trained-widths")
     training = _training(optimizer, learning_rate, steps, batch_size)
+    quiet = _join(coordinator, num_processes, process_id)
     from .measure import measure as api_measure
 
     result = _run(lambda progress: api_measure(
         arch, data, n_samples=n, kernel=kernel, seed=seed, regimes=regime_list, sizes=size_list, widths=width_list,
         repeats=repeats, ridge=ridge, noise=noise, trained_widths=trained_list, trained_width=trained_width,
-        training=training, device=device, use_cache=not no_cache, progress=progress))
-    _output(result, json_path, plot, "plot_curves")
+        training=training, device=device, use_cache=not no_cache, progress=progress), quiet)
+    _output(result, json_path, plot, "plot_curves", quiet)
 
 
 @app.command()
@@ -275,19 +307,22 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
             batch_size: Optional[int] = _BATCH_SIZE, device: Optional[str] = _DEVICE,
             json_path: Optional[Path] = _JSON,
             plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg): both curves"),
-            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE, width_kernel: str = _WIDTH_KERNEL) -> None:
+            no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE, width_kernel: str = _WIDTH_KERNEL,
+            coordinator: Optional[str] = _COORDINATOR, num_processes: Optional[int] = _NUM_PROCESSES,
+            process_id: Optional[int] = _PROCESS_ID) -> None:
     """Predict and measure alpha_D and alpha_W on the same sample, side by side, with a verdict per row."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, ridge=ridge, noise=noise, pool=pool,
            trained_width=trained_width, device=device, width_kernel=width_kernel)
     _check_outputs(json_path, plot, cache, no_cache)
     size_list, width_list = _ints(sizes, "--sizes"), _ints(widths, "--widths")
+    quiet = _join(coordinator, num_processes, process_id)
     if pool is not None:
         from .pool import compare_pool
 
         result = _run(lambda progress: compare_pool(
             arch, data, n_samples=n or 2000, pool=pool, kernel=kernel, seed=seed, sizes=size_list, repeats=repeats,
-            ridge=ridge, noise=noise, device=device, use_cache=not no_cache, progress=progress))
-        return _output(result, json_path, plot, "plot_pool_comparison")
+            ridge=ridge, noise=noise, device=device, use_cache=not no_cache, progress=progress), quiet)
+        return _output(result, json_path, plot, "plot_pool_comparison", quiet)
     trained_list = _ints(trained_widths, "--trained-widths")
     training = _training(optimizer, learning_rate, steps, batch_size)
     from .compare import compare as api_compare
@@ -296,9 +331,9 @@ def compare(arch: str = _ARCH, data: str = typer.Option(..., "--data", help="dat
         arch, data, n_samples=n, kernel=kernel, seed=seed, sizes=size_list, widths=width_list, repeats=repeats,
         ridge=ridge, noise=noise, width=not no_width, finite_width=finite_width, trained=trained,
         trained_widths=trained_list, trained_width=trained_width, training=training, device=device,
-        use_cache=not no_cache, width_kernel=width_kernel, progress=progress))
-    _say_where_the_kernel_came_from(result.prediction)
-    _output(result, json_path, plot, "plot_comparison")
+        use_cache=not no_cache, width_kernel=width_kernel, progress=progress), quiet)
+    _say_where_the_kernel_came_from(result.prediction, quiet)
+    _output(result, json_path, plot, "plot_comparison", quiet)
 
 
 @app.command()
@@ -336,7 +371,9 @@ def allocate(compute: float = typer.Option(..., "--compute", help="compute budge
              ridge: float = typer.Option(0.1, "--ridge", help="ridge of the grid's random-feature regression"),
              seed: int = typer.Option(0, "--seed"), device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
              plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the frontier"),
-             no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
+             no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE,
+             coordinator: Optional[str] = _COORDINATOR, num_processes: Optional[int] = _NUM_PROCESSES,
+             process_id: Optional[int] = _PROCESS_ID) -> None:
     """Compute-optimal model size and data for a budget: predicted from a spectrum (--arch --data), or from
     L(N, D) = E + A/N^alpha + B/D^beta given or fitted to a measured grid (--grid)."""
     _check(compute=compute, n=n, ridge=ridge, seed=seed, kernel=kernel, regime=regime, learning_rate=learning_rate,
@@ -344,16 +381,18 @@ def allocate(compute: float = typer.Option(..., "--compute", help="compute budge
     _check_outputs(json_path, plot, cache, no_cache)
     given = {"--E": E, "--A": A, "--B": B, "--alpha": alpha, "--beta": beta}
     width_list, size_list = _ints(widths, "--widths"), _ints(sizes, "--sizes")
-    if _from_spectrum(arch, data, given, grid or bool(width_list or size_list), check):
+    spectral = _from_spectrum(arch, data, given, grid or bool(width_list or size_list), check)
+    quiet = _join(coordinator, num_processes, process_id)
+    if spectral:
         result = _run(lambda progress: _spectral_allocation(
             arch, data, compute=compute, n_samples=n, kernel=kernel, regime=regime, learning_rate=learning_rate,
             batch=batch, check=check, check_widths=_ints(check_widths, "--check-widths"), repeats=repeats, seed=seed,
-            device=device, use_cache=not no_cache, progress=progress))
-        return _output(result, json_path, plot, "plot_spectral_allocation")
+            device=device, use_cache=not no_cache, progress=progress), quiet)
+        return _output(result, json_path, plot, "plot_spectral_allocation", quiet)
     result = _run(lambda progress: _loss_model_allocation(
         compute, cost, given, arch, data, n_samples=n, widths=width_list, sizes=size_list, repeats=repeats or 3,
-        ridge=ridge, seed=seed, progress=progress))
-    _output(result, json_path, plot, "plot_allocation", e_given=arch is not None or E is not None)
+        ridge=ridge, seed=seed, progress=progress), quiet)
+    _output(result, json_path, plot, "plot_allocation", quiet, e_given=arch is not None or E is not None)
 
 
 def _loss_model_allocation(compute: float, cost: str, given: dict, arch: Optional[str], data: Optional[str],
@@ -410,7 +449,8 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
           repeats: int = typer.Option(5, "--repeats", help="repeats per size for --compare (>= 2)"),
           device: Optional[str] = _DEVICE, json_path: Optional[Path] = _JSON,
           plot: Optional[Path] = typer.Option(None, "--plot", help="figure (.png/.pdf/.svg) of the exponents"),
-          no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE) -> None:
+          no_cache: bool = _NO_CACHE, cache: Optional[Path] = _CACHE, coordinator: Optional[str] = _COORDINATOR,
+          num_processes: Optional[int] = _NUM_PROCESSES, process_id: Optional[int] = _PROCESS_ID) -> None:
     """Predict (and with --compare, measure) the exponents over the values of one architecture or data option."""
     _check(n=n, kernel=kernel, seed=seed, repeats=repeats, device=device)
     _check_outputs(json_path, plot, cache, no_cache)
@@ -418,12 +458,13 @@ def sweep(arch: str = typer.Option(..., "--arch", help="architecture spec"),
     values = [v.strip() for v in raw_values.split(",") if v.strip()]
     if not eq or not parameter.strip() or not values:
         _fail("--vary", f"{vary!r} is not OPTION=V1,V2,... (e.g. classes=10,5,2).")
+    quiet = _join(coordinator, num_processes, process_id)
     from .sweep import sweep as api_sweep
 
     result = _run(lambda progress: api_sweep(
         arch, data, parameter=parameter.strip(), values=values, n_samples=n, kernel=kernel, seed=seed,
-        with_compare=with_compare, repeats=repeats, device=device, use_cache=not no_cache, progress=progress))
-    _output(result, json_path, plot, "plot_sweep")
+        with_compare=with_compare, repeats=repeats, device=device, use_cache=not no_cache, progress=progress), quiet)
+    _output(result, json_path, plot, "plot_sweep", quiet)
 
 
 @app.command()

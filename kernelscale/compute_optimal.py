@@ -187,7 +187,8 @@ def predict_allocation(arch: str | Architecture | tuple, data: str | Dataset, *,
         batch=batch if regime == "one-pass-sgd" else None,
         phase=CLOSED_FORMS[regime][0](target_decay.value, kernel_decay.value),
         kernel_decay=kernel_decay, target_decay=target_decay, trivial_loss=float(prediction.trivial_loss),
-        caveat=f"This is {CAVEAT}.", seconds=seconds, check=measured, **predicted)
+        caveat=f"This is {CAVEAT}.", seconds=seconds, check=measured, processes=prediction.processes,
+        devices=prediction.devices, **predicted)
 
 
 def predicted_fields(model: SurfaceModel, compute: float, progress: Progress = no_progress) -> dict:

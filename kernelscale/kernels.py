@@ -9,6 +9,13 @@ Blocks are spread round-robin over all local JAX devices of the chosen platform 
 its device, so the jitted kernel runs there; up to one block per device is in flight at a time). With the cache on,
 every finished block is saved under ``kernel-<key>.partial-b<batch_size>/`` as soon as it is done, so an
 interrupted computation resumes where it stopped; the folder is removed once the whole matrix is cached.
+
+In a multi-process JAX job (:mod:`kernelscale.distributed`) the blocks are tiles of the upper triangle owned by the
+job's devices: tile t (in row-major order of the grid) by the device of rank ``t mod devices``, computed by its
+process and kept there, saved to the same per-tile cache (a shared path lets a rerun after a lost process resume from
+every finished tile). :func:`compute_kernel` then gathers the tiles into every process (one all-gather; each process
+continues with the same matrix), and :func:`kernel_operator` keeps them where they are for the distributed top-k
+solver (:class:`TileOperator`: local tile products, one sum over processes per pass).
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ from ._compat import nt, precise, precise_function
 from .architectures import Architecture, as_architecture
 from ._io import write_atomically, write_text_atomically
 from .cache import cache_dir
-from .errors import DataError, KernelError
-from .memory import network_errors, plan_block, plan_memory
+from .distributed import (all_gather, all_processes, busiest_host, in_job, job_devices, local_ranks, process_count,
+                          process_index, sum_over_processes)
+from .errors import DataError, KernelError, MemoryPlanError
+from .memory import available_host_memory, gathered_eigh_bytes, network_errors, plan_block, plan_memory
 from .options import check, validated
 from .progress import Progress, no_progress
 from .random import generator
@@ -47,8 +56,10 @@ class KernelMatrix:
         that computed it before (``"unknown"`` for caches older than that record).
       seconds: wall time of the computation (or of the cache read).
       from_cache: whether it was read from the on-disk cache.
-      devices: how many devices computed blocks (0 when read from the cache).
-      resumed_blocks: blocks read from an interrupted earlier computation instead of being computed.
+      devices: how many devices computed blocks (0 when read from the cache); in a job, all of the job's.
+      resumed_blocks: blocks read from an interrupted earlier computation instead of being computed (in a job,
+        summed over its processes).
+      processes: the processes of the JAX job that computed it (1 without a job).
     """
 
     matrix: np.ndarray
@@ -59,6 +70,7 @@ class KernelMatrix:
     from_cache: bool = False
     devices: int = 1
     resumed_blocks: int = 0
+    processes: int = 1
 
     @property
     def n(self) -> int:
@@ -132,50 +144,6 @@ def _partial_folder(path: Path, batch_size: int) -> Path:
     return path.with_name(path.stem + f".partial-b{batch_size}")
 
 
-@validated
-@precise_function
-def compute_kernel_share(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int,
-                         share: tuple[int, int], device: str | None = None, devices: int | None = None) -> int:
-    """Compute this process's share of the kernel's blocks into the cache's partial folder; returns how many it
-    computed. For several processes or hosts with a shared cache folder (``$KERNELSCALE_CACHE`` on a shared file
-    system): process i of p, ``share=(i, p)``, computes the blocks with index = i mod p that are not saved yet; a
-    later :func:`compute_kernel` with the same ``batch_size`` then assembles the matrix from the saved blocks (and
-    computes any still missing). With ``jax.distributed``, ``share=(jax.process_index(), jax.process_count())``.
-    """
-    index, count = share
-    if not (isinstance(count, int) and count >= 1 and isinstance(index, int) and 0 <= index < count):
-        raise DataError(f"share must be (index, count) with 0 <= index < count; got {share!r}.")
-    if not (isinstance(batch_size, int) and batch_size >= 1):
-        raise DataError("compute_kernel_share needs an explicit batch_size >= 1, the same in every process (the "
-                        f"block grid must agree); got {batch_size!r}.")
-    arch, x = _check_inputs(arch, x)
-    if not arch.cacheable:
-        raise DataError("sharing blocks needs a cacheable architecture (a spec string, or from_stax with a name).")
-    path = cache_path(arch, x, kind)
-    if path.is_file():
-        return 0
-    used = _use_devices(device, devices)
-    plan_memory(arch, x, device=used[0], batch_size=batch_size)
-    folder = _partial_folder(path, batch_size)
-    mine = [(rows, cols) for i, (rows, cols) in enumerate(_blocks(len(x), batch_size))
-            if i % count == index and not _block_path(folder, rows, cols).is_file()]
-    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, mine, used, kind):
-        save_atomically(_block_path(folder, rows, cols), block)
-    return len(mine)
-
-
-@validated
-def missing_blocks(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", batch_size: int) -> int:
-    """How many blocks of the kernel are neither cached as a whole matrix nor saved in its partial folder (0 when
-    the shares of :func:`compute_kernel_share` are all done)."""
-    arch, x = _check_inputs(arch, x)
-    path = cache_path(arch, x, kind)
-    if path.is_file():
-        return 0
-    folder = _partial_folder(path, batch_size)
-    return sum(not _block_path(folder, rows, cols).is_file() for rows, cols in _blocks(len(x), batch_size))
-
-
 def _block_path(folder: Path, rows: slice, cols: slice) -> Path:
     return folder / f"block-{rows.start}-{cols.start}.npy"
 
@@ -189,14 +157,14 @@ def _load_block(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
 
 
 def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice, slice]],
-                    devices: list[jax.Device], kind: str):
+                    devices: list[jax.Device], kind: str, placement: list[jax.Device] | None = None):
     """Yield ``(rows, cols, K[rows, cols])`` (float64 arrays) for each block, spread round-robin over ``devices``
-    with one block in flight per device (JAX dispatch is asynchronous on accelerators: committed inputs run the
-    jitted kernel on their device while the host collects the previous result; on CPU devices kernelscale turns
-    asynchronous dispatch off, see ``_compat``)."""
+    (or on ``placement[i]`` for block i) with one block in flight per device (JAX dispatch is asynchronous on
+    accelerators: committed inputs run the jitted kernel on their device while the host collects the previous
+    result; on CPU devices kernelscale turns asynchronous dispatch off, see ``_compat``)."""
     in_flight: deque = deque()
     for i, (rows, cols) in enumerate(blocks):
-        target = devices[i % len(devices)]
+        target = devices[i % len(devices)] if placement is None else placement[i]
         # a generator's body runs in its consumer's context: scope each call. neural-tangents warns that a FanIn
         # layer's inputs may be correlated; in a residual block one branch has a fresh convolution, which leaves the
         # two uncorrelated, so the sum's kernel is the sum of theirs (as in neural-tangents' own WideResNet)
@@ -233,6 +201,8 @@ def compute_kernel(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str
     arch, x = _check_inputs(arch, x)
     start = time.perf_counter()
     path = cache_path(arch, x, kind) if use_cache and arch.cacheable else None
+    if in_job():
+        return _job_kernel(arch, x, kind, device=device, batch_size=batch_size, path=path, progress=progress)
     cached = _read_cached(path, len(x), kind, arch, start)
     if cached is not None:
         return cached
@@ -345,6 +315,102 @@ def _jitted_kernel_fn(arch: Architecture) -> Callable:
     return jax.jit(arch.kernel_fn, static_argnames="get")
 
 
+# ---------------------------------------------------------------------------------------------- multi-process job
+
+def tile_owners(n_tiles: int, n_devices: int) -> list[int]:
+    """The global device rank that owns each tile of the upper triangle: ``t mod n_devices`` for tile t."""
+    return [t % n_devices for t in range(n_tiles)]
+
+
+def _job_kernel(arch: Architecture, x: np.ndarray, kind: str, *, device: str | None, batch_size: int | None,
+                path: Path | None, progress: Progress) -> KernelMatrix:
+    """:func:`compute_kernel` in a multi-process job: the cached matrix when every process sees it; else each
+    process computes (or resumes) the tiles its devices own, and one all-gather gives every process the matrix.
+    Process 0 then caches the whole matrix."""
+    start = time.perf_counter()
+    if path is not None and all_processes(path.is_file()):
+        cached = _read_cached(path, len(x), kind, arch, start)
+        if all_processes(cached is not None):
+            return dataclasses.replace(cached, processes=process_count())
+    host = busiest_host(available_host_memory())
+    if gathered_eigh_bytes(len(x)) > host.per_process:
+        raise MemoryPlanError(
+            f"n={len(x)} needs {gathered_eigh_bytes(len(x)) / 2**30:.1f} GiB per process for the gathered kernel "
+            f"matrix and its eigendecomposition, but the busiest host has {host.available / 2**30:.1f} GiB for its "
+            f"{host.processes} processes. Use a smaller n, or the top-k eigensolver (predict --eigensolver topk).")
+    devices = job_devices(device)
+    grid = _job_grid(arch, x, devices, batch_size)
+    partial = _partial_folder(path, grid[0][0].stop) if path is not None and len(grid) > 1 else None
+    what = f"the {kind} kernel of {arch.spec}"
+    owned, resumed = _owned_tiles(arch, x, kind, grid, devices, partial, progress)
+    matrix = _gathered(grid, owned, devices, _GramMatrix(np.empty((len(x), len(x))), what, len(grid), no_progress))
+    resumed = int(sum_over_processes(np.array([resumed], dtype=np.float64))[0])
+    if path is not None and process_index() == 0:
+        save_atomically(path, matrix.values)
+        write_text_atomically(_device_record(path), devices[0].platform + "\n")
+        if partial is not None:
+            shutil.rmtree(partial, ignore_errors=True)
+    return KernelMatrix(matrix.values, kind, arch.spec, devices[0].platform, time.perf_counter() - start,
+                        devices=len(devices), resumed_blocks=resumed, processes=process_count())
+
+
+def _job_grid(arch: Architecture, x: np.ndarray, devices: list[jax.Device], batch_size: int | None
+              ) -> list[tuple[slice, slice]]:
+    """The tile grid every process agrees on: the smallest block any process's memory plan allows."""
+    mine = devices[local_ranks(devices)[0]]
+    planned = plan_block(arch, x, device=mine, batch_size=batch_size)[0]
+    agreed = int(all_gather(np.array([planned], dtype=np.int64)).min())
+    return _blocks(len(x), agreed)
+
+
+def _owned_tiles(arch: Architecture, x: np.ndarray, kind: str, grid: list[tuple[slice, slice]],
+                 devices: list[jax.Device], partial: Path | None, progress: Progress
+                 ) -> tuple[dict[int, np.ndarray], int]:
+    """{tile index: K[rows, cols]} of the tiles this process's devices own (:func:`tile_owners`), each read from the
+    per-tile cache when a finished copy is there, else computed on its owner device and saved; and how many were
+    read."""
+    owners, local = tile_owners(len(grid), len(devices)), set(local_ranks(devices))
+    mine = [t for t in range(len(grid)) if owners[t] in local]
+    tiles: dict[int, np.ndarray] = {}
+    for t in mine:
+        rows, cols = grid[t]
+        saved = _block_path(partial, rows, cols) if partial is not None else None
+        block = _load_block(saved, (rows.stop - rows.start, cols.stop - cols.start)) if saved and saved.is_file() \
+            else None
+        if block is not None:
+            tiles[t] = block
+    resumed, todo = len(tiles), [t for t in mine if t not in tiles]
+    index = {(grid[t][0].start, grid[t][1].start): t for t in todo}
+    progress("kernel", resumed, len(mine))
+    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, [grid[t] for t in todo], devices, kind,
+                                             placement=[devices[owners[t]] for t in todo]):
+        if partial is not None:
+            save_atomically(_block_path(partial, rows, cols), block)
+        tiles[index[rows.start, cols.start]] = block
+        progress("kernel", len(tiles), len(mine))
+    return tiles, resumed
+
+
+def _gathered(grid: list[tuple[slice, slice]], owned: dict[int, np.ndarray], devices: list[jax.Device],
+              matrix: _GramMatrix) -> _GramMatrix:
+    """Every process's tiles in every process's ``matrix``: each process packs its tiles (in tile order) into one
+    buffer, padded to the longest share, and one all-gather moves them."""
+    owners = [devices[rank].process_index for rank in tile_owners(len(grid), len(devices))]
+    sizes = [(rows.stop - rows.start) * (cols.stop - cols.start) for rows, cols in grid]
+    longest = max(sum(size for size, p in zip(sizes, owners) if p == q) for q in set(owners))
+    buffer = np.zeros(longest)
+    mine = np.concatenate([owned[t].reshape(-1) for t in sorted(owned)]) if owned else np.zeros(0)
+    buffer[:mine.size] = mine
+    gathered = all_gather(buffer)
+    offsets = dict.fromkeys(set(owners), 0)
+    for t, (rows, cols) in enumerate(grid):
+        p = owners[t]
+        block = gathered[p, offsets[p]:offsets[p] + sizes[t]].reshape(rows.stop - rows.start, cols.stop - cols.start)
+        offsets[p] += sizes[t]
+        matrix.store(rows, cols, block)
+    return matrix
+
+
 @dataclasses.dataclass(frozen=True)
 class KernelOperator:
     """The (n, n) kernel matrix as a linear operator whose blocks are computed on the fly and never held whole:
@@ -402,11 +468,16 @@ class KernelOperator:
 @validated
 @precise_function
 def kernel_operator(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str = "ntk", device: str | None = None,
-                    devices: int | None = None, batch_size: int | None = None,
-                    progress: Progress = no_progress) -> KernelOperator:
+                    devices: int | None = None, batch_size: int | None = None, use_cache: bool = True,
+                    progress: Progress = no_progress) -> KernelOperator | TileOperator:
     """A :class:`KernelOperator` for the ``kind`` kernel of ``arch`` on ``x`` (same checks and device choice as
-    :func:`compute_kernel`; the block size comes from the device's memory when None)."""
+    :func:`compute_kernel`; the block size comes from the device's memory when None). In a multi-process job, a
+    :class:`TileOperator` over the tiles the job's devices own (computed now, or read from the per-tile cache
+    unless ``use_cache`` is False)."""
     arch, x = _check_inputs(arch, x)
+    if in_job():
+        return _job_operator(arch, x, kind, device=device, batch_size=batch_size, use_cache=use_cache,
+                             progress=progress)
     used = _use_devices(device, devices)
     batch_size = plan_block(arch, x, device=used[0], batch_size=batch_size)[0]
     return KernelOperator(arch=arch, x=x, kind=kind, batch_size=int(batch_size), devices=tuple(used),
@@ -429,3 +500,75 @@ def _use_devices(device: str | None, devices: int | None) -> list[jax.Device]:
         raise DataError(f"devices must be an integer in [1, {len(available)}] (local {available[0].platform} "
                         f"devices); got {devices!r}.")
     return available[:devices] if devices is not None else available
+
+
+@dataclasses.dataclass(frozen=True)
+class TileOperator:
+    """The (n, n) kernel as the upper-triangle tiles a multi-process job's devices own, each kept by its process:
+    :meth:`matvec` multiplies this process's tiles and sums the (n, l) partial products over the processes (one
+    ``psum`` per pass). Memory per process: its share of the tiles, about n^2 / 2 / processes numbers.
+
+    ``index`` restricts it to the points ``x[index]`` (:meth:`subset`): ``K[index, index] @ v`` is the rows
+    ``index`` of ``K @ w`` with w zero outside ``index``, a whole pass over the tiles.
+    """
+
+    n_points: int
+    grid: tuple
+    tiles: dict = dataclasses.field(repr=False, compare=False)
+    devices: tuple = ()
+    index: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.n_points if self.index is None else len(self.index)
+
+    def matvec(self, vectors: np.ndarray) -> np.ndarray:
+        """``K @ vectors`` for vectors of shape (n, l)."""
+        vectors = np.asarray(vectors, dtype=np.float64)
+        whole = vectors if self.index is None else np.zeros((self.n_points, vectors.shape[1]))
+        if self.index is not None:
+            whole[self.index] = vectors
+        out = np.zeros_like(whole)
+        for t, block in self.tiles.items():
+            rows, cols = self.grid[t]
+            out[rows] += block @ whole[cols]
+            if rows != cols:
+                out[cols] += block.T @ whole[rows]
+        out = sum_over_processes(out)
+        return out if self.index is None else out[self.index]
+
+    def diagonal(self) -> np.ndarray:
+        """``K[i, i]`` for all i, shape (n,)."""
+        out = np.zeros(self.n_points)
+        for t, block in self.tiles.items():
+            rows, cols = self.grid[t]
+            if rows == cols:
+                out[rows] = np.diag(block)
+        out = sum_over_processes(out)
+        return out if self.index is None else out[self.index]
+
+    def subset(self, index: np.ndarray) -> TileOperator:
+        """The operator of the kernel on the points ``x[index]``."""
+        index = np.asarray(index)
+        return dataclasses.replace(self, index=index if self.index is None else self.index[index])
+
+
+def _job_operator(arch: Architecture, x: np.ndarray, kind: str, *, device: str | None, batch_size: int | None,
+                  use_cache: bool, progress: Progress) -> TileOperator:
+    """:func:`kernel_operator` in a multi-process job: the tiles this process owns, after checking that the
+    busiest host holds its processes' shares."""
+    devices = job_devices(device)
+    grid = _job_grid(arch, x, devices, batch_size)
+    owners, local = tile_owners(len(grid), len(devices)), set(local_ranks(devices))
+    share = sum((rows.stop - rows.start) * (cols.stop - cols.start) * 8
+                for t, (rows, cols) in enumerate(grid) if owners[t] in local)
+    host = busiest_host(available_host_memory())
+    largest = int(all_gather(np.array([share], dtype=np.int64)).max())
+    if largest > host.per_process:
+        raise MemoryPlanError(f"the kernel's tiles need up to {largest / 2**30:.1f} GiB per process, but the busiest "
+                              f"host has {host.available / 2**30:.1f} GiB for its {host.processes} processes: add "
+                              "processes (hosts), or use a smaller n.")
+    path = cache_path(arch, x, kind) if use_cache and arch.cacheable else None
+    partial = _partial_folder(path, grid[0][0].stop) if path is not None and len(grid) > 1 else None
+    tiles, _ = _owned_tiles(arch, x, kind, grid, devices, partial, progress)
+    return TileOperator(n_points=len(x), grid=tuple(grid), tiles=tiles, devices=tuple(devices))

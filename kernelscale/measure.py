@@ -12,6 +12,7 @@ from ._compat import precise_function
 from .allocation import fit_loss_model
 from .architectures import Architecture, as_architecture
 from .data import Dataset, load_sample
+from .distributed import job_devices, process_count
 from .kernels import select_devices
 from .errors import DataError
 from .measurements import check_measured_sizes, grid_losses, powers_of_two_widths
@@ -69,7 +70,8 @@ def measure(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
     setup.y = _target(setup, dataset, target)
     curves = {name: REGIMES[name](setup) for name in REGIME_NAMES if name in regimes}
     return Measurement(arch=arch.spec, data=dataset.name, kernel=kernel, n=dataset.n, seed=seed, curves=curves,
-                       seconds=time.perf_counter() - start, notes=tuple(dataset.metadata.get("notes", ())))
+                       seconds=time.perf_counter() - start, notes=tuple(dataset.metadata.get("notes", ())),
+                       processes=process_count(), devices=len(job_devices(device)))
 
 
 def _target(setup: Setup, dataset: Dataset, target) -> np.ndarray:

@@ -89,6 +89,12 @@ def full_eigh_bytes(n: int) -> int:
     return 4 * n * n * BYTES
 
 
+def gathered_eigh_bytes(n: int) -> int:
+    """Host bytes per process of a multi-process job's gather route: :func:`full_eigh_bytes` plus the gathered
+    tiles (the upper triangle, n^2 / 2, padded to the longest share) and the process's own: 5 n^2 float64."""
+    return full_eigh_bytes(n) + n * n * BYTES
+
+
 def largest_n(host_available: int) -> int:
     """Largest n whose matrix and full eigendecomposition (:func:`full_eigh_bytes`) fit in ``host_available`` bytes."""
     return int(np.sqrt(host_available / (4 * BYTES)))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._compat import precise_function
 from .architectures import Architecture, as_architecture
+from .distributed import process_count
 from .curves import (CurveGrids, PredictedCurve, curve_grids, default_convergence_rate, predict_curve)
 from .data import Dataset, load_sample
 from .errors import DataError
@@ -78,7 +79,7 @@ def predict(arch: str | Architecture | tuple, data: str | Dataset, *, n_samples:
         alpha_D_at=grids.at if learning is not None else None,
         alpha_W_at=grids.at_features if width is not None else None, intrinsic_dimension=sample.dimension,
         eigensolver=choice.name, n_eigs=choice.n_eigs, eigensolver_reason=choice.reason, device=sample.device,
-        devices=sample.devices, from_cache=sample.from_cache, eigh_device=sample.spectrum.eigh_device,
+        devices=sample.devices, processes=sample.processes, from_cache=sample.from_cache, eigh_device=sample.spectrum.eigh_device,
         seconds=time.perf_counter() - start, intrinsic_seconds=sample.intrinsic_seconds, warnings=depth_warnings(arch),
         notes=_notes(dataset, intrinsic, kernel, width_kernel, width_sample.kind),
         preprocessing=dataset.metadata.get("preprocessing", ""), resumed_blocks=sample.resumed_blocks,
@@ -137,6 +138,7 @@ class SampleSpectrum:
     from_cache: bool
     resumed_blocks: int = 0
     kind: str = "ntk"
+    processes: int = 1
 
 
 def sample_spectrum(arch: Architecture, dataset: Dataset, choice: EigensolverChoice, *, kernel: str, seed: int,
@@ -152,17 +154,19 @@ def sample_spectrum(arch: Architecture, dataset: Dataset, choice: EigensolverCho
         y = gp_target(matrix.matrix, seed=seed) if dataset.metadata.get("target") == "gp" else dataset.y
         spec = spectrum(matrix.matrix, y, n_halves=n_halves, seed=seed, device=device, progress=progress)
         return SampleSpectrum(spec, dimension, intrinsic_seconds, matrix.seconds, time.perf_counter() - start,
-                              matrix.device, matrix.devices, matrix.from_cache, matrix.resumed_blocks, kernel)
+                              matrix.device, matrix.devices, matrix.from_cache, matrix.resumed_blocks, kernel,
+                              matrix.processes)
     if dataset.metadata.get("target") == "gp":
         raise DataError("target=gp draws labels from the whole kernel matrix, which the top-k eigensolver never "
                         "holds; use eigensolver='full' (a smaller n), or data with labels.")
     dimension, intrinsic_seconds = _intrinsic_dimension(dataset.x, intrinsic, seed, progress)
     start = time.perf_counter()
-    operator = kernel_operator(arch, dataset.x, kind=kernel, device=device, progress=progress)
+    operator = kernel_operator(arch, dataset.x, kind=kernel, device=device, use_cache=use_cache, progress=progress)
     spec = topk_spectrum(operator, dataset.y, n_eigs=choice.n_eigs, n_halves=n_halves, seed=seed, progress=progress)
     # kernel blocks and eigensolver are interleaved (each pass recomputes the blocks): one figure for both
     return SampleSpectrum(spec, dimension, intrinsic_seconds, 0.0, time.perf_counter() - start,
-                          operator.devices[0].platform, len(operator.devices), False, kind=kernel)
+                          operator.devices[0].platform, len(operator.devices), False, kind=kernel,
+                          processes=process_count())
 
 
 def width_spectrum(arch: Architecture, dataset: Dataset, sample: SampleSpectrum, *, kernel: str, width_kernel: str,

@@ -58,7 +58,8 @@ class Prediction(JsonResult, Presentable):
         of eigenpairs (the kernel blocks are then recomputed on each pass and ``kernel_seconds`` is 0:
         ``eigh_seconds`` holds both), and why it was chosen.
       device, devices, from_cache: where the kernel was computed (for a cached kernel: where it was computed
-        before), on how many devices (0 when read from the cache).
+        before), on how many devices (0 when read from the cache; in a multi-process job all of the job's).
+      processes: the processes of the JAX job that ran it (1 without a job; docs/cli.md, "Several processes").
       resumed_blocks: kernel blocks read from an interrupted earlier computation instead of computed (0: none).
       trivial_loss: the loss of predicting 0, ``|y|^2`` averaged over the sample's points (``sum_i v_i^2``; 1 for
         one-hot labels), against which every loss is read; None without a target. The loss, everywhere: the squared
@@ -119,6 +120,7 @@ class Prediction(JsonResult, Presentable):
     preprocessing: str = ""
     resumed_blocks: int = 0
     trivial_loss: float | None = None
+    processes: int = 1
     width_kernel_fit: TailFit | None = None
     width_target_fit: TailFit | None = None
     spectrum: Spectrum | None = dataclasses.field(default=None, repr=False, compare=False, metadata={"json": False})
@@ -323,6 +325,8 @@ class Measurement(JsonResult, Presentable):
       arch, data, kernel, n, seed: what was measured; ``curves`` maps regime name to :class:`Curve`.
       seconds: wall time of the whole measurement.
       notes: how the sample was chosen when it was not as asked (see :class:`Prediction`).
+      processes, devices: the processes of the JAX job that ran it (1 without a job) and the devices its kernels
+        were spread over (in a job, all of the job's).
     """
 
     arch: str
@@ -333,6 +337,8 @@ class Measurement(JsonResult, Presentable):
     curves: dict[str, Curve]
     seconds: float
     notes: tuple[str, ...] = ()
+    processes: int = 1
+    devices: int = 1
 
     REPR_FIELDS = ("arch", "data", "n", "kernel", "exponents")
     PLOT = "plot_curves"
@@ -935,6 +941,8 @@ class SpectralAllocation(JsonResult, Presentable):
       caveat: the lazy baseline's limit, printed with every result.
       check: the measurement (``--check``), or None.
       seconds: wall time of the prediction (the check's is its own).
+      processes, devices: the processes of the JAX job that ran it (1 without a job) and the devices of the
+        prediction's kernel (in a job, all of the job's; 0 when it was read from the cache).
     """
 
     arch: str
@@ -966,6 +974,8 @@ class SpectralAllocation(JsonResult, Presentable):
     caveat: str
     seconds: float
     check: FrontierCheck | None = None
+    processes: int = 1
+    devices: int = 1
 
     JSON_DERIVED = ("basis", "steps_opt", "n_exponent_measured", "loss_exponent_measured")
     REPR_FIELDS = ("arch", "data", "kernel", "regime", "compute", "n_opt", "samples_opt", "loss_opt", "n_exponent",

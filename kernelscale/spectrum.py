@@ -22,8 +22,9 @@ from scipy.linalg import lapack
 
 from ._compat import precise_function
 from .errors import KernelError, MemoryPlanError, ParameterError
+from .distributed import busiest_host, in_job, process_count
 from .kernels import select_device
-from .memory import available_device_memory, available_host_memory, full_eigh_bytes
+from .memory import available_device_memory, available_host_memory, full_eigh_bytes, gathered_eigh_bytes
 from .options import Integer, validated
 from .progress import Progress, no_progress
 from .random import generator
@@ -461,8 +462,7 @@ def choose_eigensolver(n: int, eigensolver: str = "auto", n_eigs: int | None = N
     if eigensolver == "full" and n_eigs is not None:
         raise ParameterError(f"n_eigs={n_eigs} is for the top-k eigensolver, and eigensolver='full' computes all n "
                              "eigenpairs: drop n_eigs, or use eigensolver='topk' (or 'auto').")
-    available, needed = available_host_memory(), full_eigh_bytes(n)
-    memory = f"{needed / 2**30:.1f} GiB for the full eigendecomposition, {available / 2**30:.1f} GiB available"
+    available, needed, memory = _eigh_memory(n)
     if eigensolver == "full" or (eigensolver == "auto" and needed <= available):
         return EigensolverChoice("full", None, "asked for" if eigensolver == "full" else f"auto: {memory}")
     fitting = int((available / (TOPK_BYTES * n) - 10) / 1.25)  # largest k whose workspace fits
@@ -474,6 +474,21 @@ def choose_eigensolver(n: int, eigensolver: str = "auto", n_eigs: int | None = N
                               f"{TOPK_BYTES * n * (1.25 * k + 10) / 2**30:.1f} GiB of host memory, "
                               f"{available / 2**30:.1f} GiB are available; use n_eigs <= {fitting} or a smaller n.")
     return EigensolverChoice("topk", k, "asked for" if eigensolver == "topk" else f"auto: {memory}, too little")
+
+
+def _eigh_memory(n: int) -> tuple[int, int, str]:
+    """(bytes available, bytes the full route needs, in words) per process: one process holds the matrix and its
+    eigendecomposition; in a multi-process job every process holds the gathered matrix too, and processes on one
+    host share its memory (the busiest host counts)."""
+    if not in_job():
+        available, needed = available_host_memory(), full_eigh_bytes(n)
+        return available, needed, (f"{needed / 2**30:.1f} GiB for the full eigendecomposition, "
+                                    f"{available / 2**30:.1f} GiB available")
+    host, needed = busiest_host(available_host_memory()), gathered_eigh_bytes(n)
+    return host.per_process, needed, (
+        f"{needed / 2**30:.1f} GiB per process for the gathered matrix and its eigendecomposition, "
+        f"{host.per_process / 2**30:.1f} GiB available per process ({host.processes} of the job's "
+        f"{process_count()} processes on the busiest host)")
 
 
 # ---------------------------------------------------------------------------------------------------- top-k

@@ -71,45 +71,6 @@ def test_an_interrupted_kernel_resumes_from_its_finished_blocks():
     assert again.from_cache and again.devices == 0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def test_two_processes_with_jax_distributed_share_the_blocks(tmp_path, monkeypatch):
-    """The multi-host example, as two processes on this machine (jax.distributed on localhost, a shared cache)."""
-    from pathlib import Path
-
-    example = Path(__file__).parent.parent / "examples" / "multihost_kernel.py"
-    env = {**os.environ, "KERNELSCALE_CACHE": str(tmp_path / "shared")}
-    port = _free_port()
-    command = [sys.executable, str(example), "--coordinator", f"localhost:{port}", "--processes", "2", "--n", "400",
-               "--batch-size", "100"]
-    workers = [subprocess.Popen(command + ["--process-id", str(i)], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for i in (1, 0)]
-    outputs = [w.communicate(timeout=600) for w in workers]
-    assert all(w.returncode == 0 for w in workers), [o[1][-2000:] for o in outputs]
-    assert "process 1/2: computed 5 blocks" in outputs[0][0]  # 10 blocks (4 x 4 upper triangle), split 5 / 5
-    assert "process 0/2: computed 5 blocks" in outputs[1][0] and "from 10 saved blocks" in outputs[1][0]
-    monkeypatch.setenv("KERNELSCALE_CACHE", env["KERNELSCALE_CACHE"])
-    x = ks.load_dataset("sphere:dim=8", n_samples=400, seed=0).x
-    cached = ks.compute_kernel("fc:depth=3,act=relu", x, batch_size=100)
-    direct = ks.compute_kernel("fc:depth=3,act=relu", x, batch_size=100, use_cache=False)
-    assert cached.from_cache
-    np.testing.assert_array_equal(cached.matrix, direct.matrix)
-
-
-def test_share_arguments_are_checked():
-    x = ks.load_dataset("sphere:dim=3", n_samples=50).x
-    with pytest.raises(ks.DataError, match="share must be"):
-        ks.compute_kernel_share("fc", x, batch_size=10, share=(2, 2))
-    with pytest.raises(ks.DataError, match="explicit batch_size"):
-        ks.compute_kernel_share("fc", x, batch_size=None, share=(0, 2))
-
-
 def test_ctrl_c_says_what_was_saved_and_the_rerun_says_what_it_reused(monkeypatch, tmp_path):
     """The command line's Ctrl-C (a KeyboardInterrupt after two of the kernel's 15 blocks): exit 130, the saved
     blocks and where; the rerun reuses them and says so on stderr and in the JSON; --cache chose the folder."""

@@ -27,13 +27,10 @@ VALIDATED = {
 }
 REQUIRED_KEYWORDS = {"load_dataset": {"n_samples": None}, "predict_allocation": {"compute": 1e5},
                      "fresh_points": {"n_samples": 600, "seed": 0, "count": 10}, "sweep": {"parameter": "depth", "values": [1, 2]},
-                     "compare_pool": {"n_samples": 600, "pool": 2000}, "missing_blocks": {"batch_size": 10},
-                     "make_pool": {"pool_size": 1000},
-                     "compute_kernel_share": {"batch_size": 10, "share": (0, 1)}}
+                     "compare_pool": {"n_samples": 600, "pool": 2000},
+                     "make_pool": {"pool_size": 1000}}
 MODULE_FUNCTIONS = [("pool", "compare_pool", ("fc", "digits")), ("pool", "make_pool", ("fc", "digits")),
                     ("kernels", "kernel_operator", ("fc", np.ones((4, 3)))),
-                    ("kernels", "compute_kernel_share", ("fc", np.ones((4, 3)))),
-                    ("kernels", "missing_blocks", ("fc", np.ones((4, 3)))),
                     ("allocation", "compute_optimal", (None, 1e20)), ("spectrum", "eigendecompose_where", (np.eye(4),)),
                     ("training", "trained_losses", (None, None, None, (8,), (8,))),
                     ("finite_width", "finite_width_errors", (None, None, None, (8,))),

@@ -101,8 +101,9 @@ def _native_output_to_stderr() -> None:
 
 
 def in_job() -> bool:
-    """Whether this process is one of several of a JAX job."""
-    return jax.process_count() > 1
+    """Whether this process is one of several of a JAX job (False, without starting JAX's backends, when no job
+    was joined)."""
+    return jax.distributed.is_initialized() and jax.process_count() > 1
 
 
 def process_index() -> int:
@@ -156,7 +157,8 @@ def all_gather(array: np.ndarray) -> np.ndarray:
         piece = flat[start:start + step]
         traffic.gather_calls += 1
         traffic.gather_bytes += piece.nbytes
-        parts.append(np.asarray(multihost_utils.process_allgather(piece, tiled=False)))
+        with jax.enable_x64(True):  # else float64 and int64 travel as 32-bit numbers
+            parts.append(np.asarray(multihost_utils.process_allgather(piece, tiled=False)))
     return np.concatenate(parts, axis=1).reshape(jax.process_count(), *array.shape)
 
 

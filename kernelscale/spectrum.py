@@ -21,8 +21,8 @@ from scipy import linalg
 from scipy.linalg import lapack
 
 from ._compat import precise_function
-from .errors import KernelError, MemoryPlanError, ParameterError
-from .distributed import busiest_host, in_job, process_count
+from .errors import KernelError, KernelscaleError, MemoryPlanError, ParameterError
+from .distributed import busiest_host, in_job, process_count, process_index, sum_over_processes
 from .kernels import select_device
 from .memory import available_device_memory, available_host_memory, full_eigh_bytes, gathered_eigh_bytes
 from .options import Integer, validated
@@ -387,10 +387,23 @@ def spectrum(
         ``decomposition`` is not given; the halves always). On the host no eigenvectors are formed: the target
         powers come from the tridiagonal form (:func:`_eigh_projections`).
       progress: ``progress("eigendecomposition", done, 1 + n_halves)``.
+
+    In a multi-process job (:mod:`kernelscale.distributed`; without ``decomposition``) process 0 decomposes the
+    matrix, once, and every other process receives its spectrum.
     """
     matrix = _check_matrix(matrix, values=False)  # the values: by the first eigh, or already by the caller
     n = matrix.shape[0]
     target = None if y is None else _target_columns(y, n)
+    if in_job() and decomposition is None:  # decomposed once, on process 0
+        return _from_process_0(lambda: _sample_spectrum(matrix, target, n_halves, seed, None, None, device, progress),
+                               n, n_halves, target)
+    return _sample_spectrum(matrix, target, n_halves, seed, decomposition, target_powers, device, progress)
+
+
+def _sample_spectrum(matrix: np.ndarray, target: np.ndarray | None, n_halves: int, seed: int, decomposition,
+                     target_powers: np.ndarray | None, device: str | None, progress: Progress) -> Spectrum:
+    """:func:`spectrum` of a checked (n, n) matrix and (n, c) target (or None), in this process."""
+    n = matrix.shape[0]
     progress("eigendecomposition", 0, 1 + n_halves)
     eigenvalues, powers, where = _whole_sample(matrix, target, decomposition, target_powers, device)
     progress("eigendecomposition", 1, 1 + n_halves)
@@ -407,7 +420,7 @@ def spectrum(
         eigenvalues=eigenvalues,
         target_powers=powers,
         half_eigenvalues=np.array(half_values).reshape(n_halves, half),
-        half_target_powers=np.array(half_powers).reshape(n_halves, half) if y is not None else None,
+        half_target_powers=np.array(half_powers).reshape(n_halves, half) if target is not None else None,
         trace=float(np.trace(matrix) / n),
         target_norm=0.0 if target is None else float(np.sum(target**2) / n),
         noise_floor=noise_floor(eigenvalues[0], n),
@@ -415,6 +428,45 @@ def spectrum(
         target=target,
         eigh_device=where,
     )
+
+
+MESSAGE_BYTES = 1024  # of a failure or of where the eigendecomposition ran, sent from process 0 to the others
+
+
+def _from_process_0(compute, n: int, n_halves: int, target: np.ndarray | None) -> Spectrum:
+    """In a multi-process job: the :class:`Spectrum` ``compute()`` gives on process 0, in every process. Process 0
+    decomposes the (gathered) matrix once; the others receive its numbers in one sum over the processes (process 0's
+    numbers plus the others' zeros: exact), or its error, which they raise too."""
+    half, outputs = n // 2, 0 if target is None else 1
+    sizes = [n, n * outputs, n_halves * half, n_halves * half * outputs, 3, MESSAGE_BYTES, 1]
+    numbers = np.zeros(sum(sizes))
+    failure = None
+    if process_index() == 0:
+        try:
+            result = compute()
+            parts = [result.eigenvalues, result.target_powers, result.half_eigenvalues, result.half_target_powers,
+                     [result.trace, result.target_norm, result.noise_floor], _encoded(result.eigh_device), [0]]
+        except KernelscaleError as exc:
+            failure = exc
+            parts = [np.zeros(size) for size in sizes[:5]] + [_encoded(str(exc)), [1]]
+        numbers = np.concatenate([np.ravel(p) if p is not None else np.zeros(0) for p in parts])
+    received = np.split(sum_over_processes(numbers), np.cumsum(sizes)[:-1])
+    if received[6][0]:
+        raise failure or KernelError(f"process 0 stopped: {_decoded(received[5])}")
+    return Spectrum(eigenvalues=received[0], target_powers=received[1] if outputs else None,
+                    half_eigenvalues=received[2].reshape(n_halves, half),
+                    half_target_powers=received[3].reshape(n_halves, half) if outputs else None,
+                    trace=float(received[4][0]), target_norm=float(received[4][1]),
+                    noise_floor=float(received[4][2]), n=n, target=target, eigh_device=_decoded(received[5]) or None)
+
+
+def _encoded(text: str | None) -> np.ndarray:
+    data = (text or "").encode()[:MESSAGE_BYTES]
+    return np.frombuffer(data.ljust(MESSAGE_BYTES, b"\0"), dtype=np.uint8).astype(np.float64)
+
+
+def _decoded(numbers: np.ndarray) -> str:
+    return bytes(numbers.astype(np.uint8)).rstrip(b"\0").decode(errors="replace")
 
 
 def _whole_sample(matrix, target, decomposition, target_powers, device):

@@ -4,7 +4,8 @@ what the tests check: the kernel tiles this process computed (``tiles-<pid>.json
 
 Environment: ``JOB_RECORD`` (the folder for the records), ``JOB_BLOCK`` (points per tile: kernelscale's automatic
 block is the whole sample for small problems), ``JOB_DIE_AFTER`` (this process exits with code 17 right after
-saving that many tiles: a lost process).
+saving that many tiles: a lost process), ``JOB_HOST_MEMORY`` (the bytes of host memory this process reports as
+available), ``JOB_BREAK_EIGH`` (this process's eigendecompositions raise a KernelError).
 """
 
 import importlib
@@ -17,8 +18,10 @@ import numpy as np
 
 from kernelscale import kernels, memory
 from kernelscale.cli import app
+from kernelscale.errors import KernelError
 
-predict = importlib.import_module("kernelscale.predict")  # the module; kernelscale.predict is the function
+# the modules: kernelscale.predict and kernelscale.spectrum are functions
+predict, spectrum = importlib.import_module("kernelscale.predict"), importlib.import_module("kernelscale.spectrum")
 
 record = Path(os.environ["JOB_RECORD"])
 pid = os.environ["KERNELSCALE_PROCESS_ID"]
@@ -53,5 +56,12 @@ def recorded(solver):
 
 
 kernels.evaluate_blocks, kernels.save_atomically = logged_evaluate, saved
+if os.environ.get("JOB_BREAK_EIGH"):
+    def broken(*args, **kwargs):
+        raise KernelError("the eigensolver was broken on purpose")
+
+    spectrum._whole_sample = broken
+if os.environ.get("JOB_HOST_MEMORY"):
+    kernels.available_host_memory = spectrum.available_host_memory = lambda: int(os.environ["JOB_HOST_MEMORY"])
 predict.spectrum, predict.topk_spectrum = recorded(predict.spectrum), recorded(predict.topk_spectrum)
 app(sys.argv[1:])

@@ -43,13 +43,14 @@ class Job:
 
 @pytest.fixture
 def run_job(tmp_path):
-    """``run_job(args, processes=2, devices=2, block=None, die=None)``: the CLI ``args`` as a job of ``processes``
-    processes with ``devices`` CPU devices each, sharing the cache folder tmp_path/shared; ``die=(pid, tiles)`` makes
-    that process exit after saving that many tiles, and then the others are stopped (as a lost process ends a job).
-    """
+    """``run_job(args, processes=2, devices=2, block=None, die=None, host_memory=None)``: the CLI ``args`` as a job
+    of ``processes`` processes with ``devices`` CPU devices each, sharing the cache folder tmp_path/shared;
+    ``die=(pid, tiles)`` makes that process exit after saving that many tiles, and then the others are stopped (as a
+    lost process ends a job); ``host_memory`` is the available memory every process reports; ``env`` maps a process
+    to more environment variables."""
     runs = iter(range(100))
 
-    def run(args, processes=2, devices=2, block=None, die=None, timeout=400):
+    def run(args, processes=2, devices=2, block=None, die=None, host_memory=None, env=None, timeout=400):
         record = tmp_path / f"record-{next(runs)}"
         record.mkdir()
         port = _free_port()
@@ -58,11 +59,14 @@ def run_job(tmp_path):
                 "KERNELSCALE_COORDINATOR": f"localhost:{port}", "KERNELSCALE_NUM_PROCESSES": str(processes)}
         if block is not None:
             base["JOB_BLOCK"] = str(block)
-        workers = []
+        if host_memory is not None:
+            base["JOB_HOST_MEMORY"] = str(host_memory)
+        workers, extra = [], env
         for pid in range(processes):
             env = {**base, "KERNELSCALE_PROCESS_ID": str(pid)}
             if die is not None and die[0] == pid:
                 env["JOB_DIE_AFTER"] = str(die[1])
+            env |= (extra or {}).get(pid, {})
             workers.append(subprocess.Popen([sys.executable, str(WORKER), *args], env=env, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, text=True))
         if die is not None:
@@ -108,9 +112,10 @@ def _single(monkeypatch, block, **options):
 
 
 def test_fc_predict_as_two_processes_agrees_with_one(run_job, monkeypatch):
-    job = run_job(FC, block=100)
+    job = run_job(FC, block=100, host_memory=40_000_000_000)  # over 2^31: the memory counts travel as int64
     data = _prediction(job)
     assert data["processes"] == 2 and data["devices"] == 4
+    assert data["eigensolver"] == "full" and "18.6 GiB available per process" in data["eigensolver_reason"]
     one = _single(monkeypatch, 100, problem=("fc:depth=2", "sphere:dim=3"), n_samples=600)
     _same_fit(data, one)
     # each of the 21 tiles (6 x 6 upper triangle) of each kernel (NTK, then the NNGP of the width side) computed
@@ -183,6 +188,38 @@ def test_a_lost_process_resumes_from_the_finished_tiles(run_job, monkeypatch, tm
     one = _single(monkeypatch, 100, problem=("fc:depth=2", "sphere:dim=3"), n_samples=600, kernel="nngp")
     _same_fit(data, one)
     assert not partial.exists()  # process 0 cached the whole matrix and removed the tiles
+
+
+def test_the_memory_plan_counts_every_process_on_the_host(run_job):
+    """Two processes on one host with 20 MB between them: the gathered route needs 5 n^2 float64 = 14.4 MB per
+    process at n = 600, so auto takes the distributed top-k solver and says why; a measurement, whose kernel is
+    gathered, stops with a memory error naming the host's processes."""
+    job = run_job([*FC, "--kernel", "nngp"], block=100, host_memory=20_000_000)
+    data = _prediction(job)
+    # the largest k whose workspace (48 bytes x n x (1.25 k + 10)) fits the 10 MB of each process
+    assert data["eigensolver"] == "topk" and data["n_eigs"] == 269
+    assert "2 of the job's 2 processes on the busiest host" in data["eigensolver_reason"]
+    refused = run_job(["measure", "--arch", "fc:depth=2", "--data", "sphere:dim=3,target=gp", "--n", "600",
+                       "--regimes", "data"], host_memory=20_000_000)
+    for rc, out, err in refused.results:
+        assert rc == 2 and "per process for the gathered kernel matrix" in err and "for its 2 processes" in err
+
+
+def test_measure_as_two_processes(run_job):
+    args = ["measure", "--arch", "fc:depth=2", "--data", "sphere:dim=3,target=gp", "--n", "600", "--regimes", "data",
+            "--repeats", "2", "--json", "-"]
+    data = _prediction(run_job(args, block=200))
+    one = ks.measure("fc:depth=2", "sphere:dim=3,target=gp", n_samples=600, regimes=("data",), repeats=2,
+                     use_cache=False)
+    assert data["processes"] == 2 and data["devices"] == 4
+    np.testing.assert_allclose(data["curves"]["data"]["losses"], one.curves["data"].losses, rtol=1e-8)
+
+
+def test_an_error_in_process_0s_eigendecomposition_stops_every_process(run_job):
+    job = run_job(FC, block=300, env={0: {"JOB_BREAK_EIGH": "1"}})
+    (rc0, _, err0), (rc1, out1, err1) = job.results
+    assert rc0 == 2 and "Error: the eigensolver was broken on purpose" in err0
+    assert rc1 == 2 and "process 0 stopped: the eigensolver was broken on purpose" in err1 and out1 == ""
 
 
 @pytest.mark.slow

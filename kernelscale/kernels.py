@@ -192,7 +192,8 @@ def compute_kernel(arch: str | Architecture | tuple, x: np.ndarray, *, kind: str
       x: inputs, shape (n, F) for fully connected or (n, H, W, C) for convolutional architectures.
       kind: ``"ntk"`` or ``"nngp"``.
       device: ``"cpu"``, ``"gpu"`` or None (JAX's default platform).
-      devices: how many of that platform's local devices to spread blocks over (None: all of them).
+      devices: how many of that platform's local devices to spread blocks over (None: all of them); in a
+        multi-process job every device of the job computes tiles.
       batch_size: points per block; chosen from the memory plan when None.
       use_cache: read and write the on-disk cache (:func:`cache_dir`): the whole matrix, and while it is computed
         every finished block (an interrupted computation resumes).
@@ -381,13 +382,15 @@ def _owned_tiles(arch: Architecture, x: np.ndarray, kind: str, grid: list[tuple[
             tiles[t] = block
     resumed, todo = len(tiles), [t for t in mine if t not in tiles]
     index = {(grid[t][0].start, grid[t][1].start): t for t in todo}
-    progress("kernel", resumed, len(mine))
-    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, [grid[t] for t in todo], devices, kind,
+    stage = f"kernel (process {process_index()}'s {len(mine)} of {len(grid)} tiles)"
+    progress(stage, resumed, len(mine))
+    for rows, cols, block in evaluate_blocks(_jitted_kernel_fn(arch), x, [grid[t] for t in todo],
+                                             [devices[rank] for rank in sorted(local)], kind,
                                              placement=[devices[owners[t]] for t in todo]):
         if partial is not None:
             save_atomically(_block_path(partial, rows, cols), block)
         tiles[index[rows.start, cols.start]] = block
-        progress("kernel", len(tiles), len(mine))
+        progress(stage, len(tiles), len(mine))
     return tiles, resumed
 
 

@@ -24,7 +24,7 @@ from kernelscale.errors import KernelError
 predict, spectrum = importlib.import_module("kernelscale.predict"), importlib.import_module("kernelscale.spectrum")
 
 record = Path(os.environ["JOB_RECORD"])
-pid = os.environ["KERNELSCALE_PROCESS_ID"]
+pid = os.environ.get("KERNELSCALE_PROCESS_ID") or os.environ["JOB_PROCESS"]  # the job's variable, or the test's
 memory.MAX_BATCH_SIZE = int(os.environ.get("JOB_BLOCK", memory.MAX_BATCH_SIZE))
 die_after = int(os.environ.get("JOB_DIE_AFTER", 0))
 computed: list[list[int]] = []

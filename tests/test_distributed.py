@@ -47,28 +47,34 @@ def run_job(tmp_path):
     of ``processes`` processes with ``devices`` CPU devices each, sharing the cache folder tmp_path/shared;
     ``die=(pid, tiles)`` makes that process exit after saving that many tiles, and then the others are stopped (as a
     lost process ends a job); ``host_memory`` is the available memory every process reports; ``env`` maps a process
-    to more environment variables."""
+    to more environment variables; ``flags`` names the job with the command line's options instead of the
+    KERNELSCALE_* variables."""
     runs = iter(range(100))
 
-    def run(args, processes=2, devices=2, block=None, die=None, host_memory=None, env=None, timeout=400):
+    def run(args, processes=2, devices=2, block=None, die=None, host_memory=None, env=None, flags=False,
+            timeout=400):
         record = tmp_path / f"record-{next(runs)}"
         record.mkdir()
         port = _free_port()
         base = {**os.environ, "KERNELSCALE_CACHE": str(tmp_path / "shared"), "JOB_RECORD": str(record),
-                "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-                "KERNELSCALE_COORDINATOR": f"localhost:{port}", "KERNELSCALE_NUM_PROCESSES": str(processes)}
+                "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+        if not flags:
+            base |= {"KERNELSCALE_COORDINATOR": f"localhost:{port}", "KERNELSCALE_NUM_PROCESSES": str(processes)}
         if block is not None:
             base["JOB_BLOCK"] = str(block)
         if host_memory is not None:
             base["JOB_HOST_MEMORY"] = str(host_memory)
         workers, extra = [], env
         for pid in range(processes):
-            env = {**base, "KERNELSCALE_PROCESS_ID": str(pid)}
+            env = dict(base)
             if die is not None and die[0] == pid:
                 env["JOB_DIE_AFTER"] = str(die[1])
             env |= (extra or {}).get(pid, {})
-            workers.append(subprocess.Popen([sys.executable, str(WORKER), *args], env=env, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True))
+            job = ["--coordinator", f"localhost:{port}", "--num-processes", str(processes), "--process-id",
+                   str(pid)] if flags else []
+            env |= {"JOB_PROCESS": str(pid)} if flags else {"KERNELSCALE_PROCESS_ID": str(pid)}
+            workers.append(subprocess.Popen([sys.executable, str(WORKER), *args, *job], env=env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         if die is not None:
             workers[die[0]].wait(timeout=timeout)
             for worker in workers:
@@ -112,7 +118,7 @@ def _single(monkeypatch, block, **options):
 
 
 def test_fc_predict_as_two_processes_agrees_with_one(run_job, monkeypatch):
-    job = run_job(FC, block=100, host_memory=40_000_000_000)  # over 2^31: the memory counts travel as int64
+    job = run_job(FC, block=100, host_memory=40_000_000_000, flags=True)  # over 2^31: counts travel as int64
     data = _prediction(job)
     assert data["processes"] == 2 and data["devices"] == 4
     assert data["eigensolver"] == "full" and "18.6 GiB available per process" in data["eigensolver_reason"]

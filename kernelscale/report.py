@@ -96,9 +96,13 @@ def print_prediction(p: Prediction, console: Console | None = None) -> None:
     for warning in p.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     if p.eigensolver == "topk":
-        console.print(f"top-k eigensolver ({p.eigensolver_reason}): {p.n_eigs} eigenpairs from kernel blocks computed "
-                      f"on the fly; the fit uses indices up to {p.n_eigs // 2}.")
+        source = ("the kernel tiles the job's processes keep" if p.processes > 1
+                  else "kernel blocks computed on the fly")
+        console.print(f"top-k eigensolver ({p.eigensolver_reason}): {p.n_eigs} eigenpairs from {source}; the fit uses "
+                      f"indices up to {p.n_eigs // 2}.")
     where = f"kernel from the cache (computed on {p.device})" if p.from_cache else f"kernel on {p.device} x {p.devices}"
+    if p.processes > 1:
+        where += f" in a job of {p.processes} processes"
     if p.resumed_blocks:
         where += f" ({p.resumed_blocks} blocks reused from an interrupted run)"
     console.print(f"{where}; {p.seconds:.1f} s (kernel {p.kernel_seconds:.1f} s, eigendecomposition "

@@ -94,12 +94,19 @@ def join_job(settings: JobSettings | None) -> None:
 
 def _native_output_to_stderr() -> None:
     """Gloo prints its connection messages on the standard output of the process (file descriptor 1): in a job,
-    descriptor 1 becomes stderr, and Python's ``sys.stdout`` keeps the original standard output, so that
-    ``--json -`` stays one JSON document."""
+    descriptor 1 becomes stderr, and Python's ``sys.stdout``, when it wrote to descriptor 1, keeps the original
+    standard output, so that ``--json -`` stays one JSON document. (A notebook's ``sys.stdout`` is left as it is.)"""
+    try:
+        attached = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # no file behind it (io.UnsupportedOperation is an OSError)
+        attached = False
     sys.stdout.flush()
     original = os.dup(1)
     os.dup2(2, 1)
-    sys.stdout = os.fdopen(original, "w", buffering=1)
+    if attached:
+        sys.stdout = os.fdopen(original, "w", buffering=1)
+    else:
+        os.close(original)
 
 
 def in_job() -> bool:

@@ -148,12 +148,17 @@ def _block_path(folder: Path, rows: slice, cols: slice) -> Path:
     return folder / f"block-{rows.start}-{cols.start}.npy"
 
 
-def _load_block(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+def _saved_block(partial: Path | None, rows: slice, cols: slice) -> np.ndarray | None:
+    """The block ``K[rows, cols]`` an earlier computation saved in ``partial``, or None (no folder, no file, or an
+    unreadable or wrongly shaped one, which is then recomputed)."""
+    path = _block_path(partial, rows, cols) if partial is not None else None
+    if path is None or not path.is_file():
+        return None
     try:
         block = np.load(path)
     except (OSError, ValueError):
-        return None  # unreadable: recompute it
-    return block if block.shape == shape else None
+        return None
+    return block if block.shape == (rows.stop - rows.start, cols.stop - cols.start) else None
 
 
 def evaluate_blocks(kernel_fn: Callable, x: np.ndarray, blocks: list[tuple[slice, slice]],
@@ -286,9 +291,7 @@ class _GramMatrix:
 
     def resume(self, partial: Path | None, rows: slice, cols: slice) -> bool:
         """Store the block saved by an interrupted computation, if there is a readable one; whether it was."""
-        saved = _block_path(partial, rows, cols) if partial is not None else None
-        block = _load_block(saved, (rows.stop - rows.start, cols.stop - cols.start)) if saved and saved.is_file() \
-            else None
+        block = _saved_block(partial, rows, cols)
         if block is None:
             return False
         self.resumed += 1
@@ -374,10 +377,7 @@ def _owned_tiles(arch: Architecture, x: np.ndarray, kind: str, grid: list[tuple[
     mine = [t for t in range(len(grid)) if owners[t] in local]
     tiles: dict[int, np.ndarray] = {}
     for t in mine:
-        rows, cols = grid[t]
-        saved = _block_path(partial, rows, cols) if partial is not None else None
-        block = _load_block(saved, (rows.stop - rows.start, cols.stop - cols.start)) if saved and saved.is_file() \
-            else None
+        block = _saved_block(partial, *grid[t])
         if block is not None:
             tiles[t] = block
     resumed, todo = len(tiles), [t for t in mine if t not in tiles]
